@@ -1,0 +1,42 @@
+# The two commands of README.md: `make demo` and `make test`. Everything else is a step of those.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# SQLite first; PostgreSQL too when POSTGRES_URL names a server (CI always sets it).
+SQLITE_URL := sqlite:///$(CURDIR)/tests/test.sqlite3
+
+.PHONY: demo test install lint typecheck migrations-check pytest docs proofs bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --progress-bar off -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: install
+	$(BIN)/python example_project/manage.py demo
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy django_accepton
+
+migrations-check: install
+	DATABASE_URL=$(SQLITE_URL) $(BIN)/python -m django makemigrations django_accepton --check --dry-run --settings=tests.settings
+
+pytest: install
+	DATABASE_URL=$(SQLITE_URL) $(BIN)/pytest -p no:cacheprovider -m "not postgres" $(PYTEST_ARGS)
+	@if [ -n "$$POSTGRES_URL" ]; then \
+		echo "== PostgreSQL run"; \
+		DATABASE_URL="$$POSTGRES_URL" $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS); \
+	else \
+		echo "== POSTGRES_URL is not set: the PostgreSQL-only tests (row locks, concurrency) did not run"; \
+	fi
+
+test: lint typecheck migrations-check pytest
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache docs/_build tests/*.sqlite3
