@@ -1,0 +1,58 @@
+"""Client for AcceptOn's DynamicKit API (``docs/api-calls.md``). Plain Python: no Django import.
+
+>>> from django_accepton.client import AcceptOn
+>>> client = AcceptOn("skey_…", environment="staging")
+>>> token = client.tokens.create(1000, "usd", description="Order 42")
+"""
+
+from .client import ENVIRONMENTS, FORM_SCRIPTS, AcceptOn
+from .errors import (
+    NOT_FOUND_ERROR_TYPES,
+    AcceptOnError,
+    APIConnectionError,
+    APIError,
+    AuthenticationError,
+    InvalidRequestError,
+    NotFoundError,
+    ServiceUnavailableError,
+)
+from .resources import (
+    Charge,
+    Page,
+    Plan,
+    PromoCode,
+    Refund,
+    Subscription,
+    TransactionToken,
+)
+from .services import Charges, Plans, PromoCodes, Refunds, Service, Subscriptions, Tokens
+from .transport import Transport
+
+__all__ = [
+    "ENVIRONMENTS",
+    "FORM_SCRIPTS",
+    "NOT_FOUND_ERROR_TYPES",
+    "APIConnectionError",
+    "APIError",
+    "AcceptOn",
+    "AcceptOnError",
+    "AuthenticationError",
+    "Charge",
+    "Charges",
+    "InvalidRequestError",
+    "NotFoundError",
+    "Page",
+    "Plan",
+    "Plans",
+    "PromoCode",
+    "PromoCodes",
+    "Refund",
+    "Refunds",
+    "Service",
+    "ServiceUnavailableError",
+    "Subscription",
+    "Subscriptions",
+    "Tokens",
+    "TransactionToken",
+    "Transport",
+]

@@ -1,0 +1,148 @@
+"""The ``AcceptOn`` client: one object per secret key and environment."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from types import MappingProxyType, TracebackType
+from typing import Self
+
+import requests
+
+from .services import Charges, Plans, PromoCodes, Refunds, Subscriptions, Tokens
+from .transport import Timeout, Transport
+
+ENVIRONMENTS: Mapping[str, str] = MappingProxyType(
+    {
+        "production": "https://checkout.accepton.com",
+        "staging": "https://staging-checkout.accepton.com",
+    }
+)
+FORM_SCRIPTS: Mapping[str, str] = MappingProxyType(
+    {
+        "production": "https://js.accepton.com/scripts/accepton.js",
+        "staging": "https://staging-js.accepton.com/scripts/accepton.js",
+    }
+)
+
+
+def mask_key(secret_key: str) -> str:
+    """``skey_…abcd``: enough to tell two keys apart in a log, useless to an attacker."""
+    prefix = secret_key[:5] if secret_key[:5] in {"skey_", "pkey_"} else ""
+    # A short key would be mostly revealed by its last four characters.
+    if len(secret_key) - len(prefix) < 16:
+        return f"{prefix}…"
+    return f"{prefix}…{secret_key[-4:]}"
+
+
+class AcceptOn:
+    """Client for AcceptOn's secret-key API.
+
+    ``environment`` is required: ``"production"`` and ``"staging"`` select AcceptOn's hosts (their
+    accounts and keys are separate); any other name (e.g. ``"sandbox"``) needs ``base_url``, which
+    may also point a known environment elsewhere, such as a proxy.
+    """
+
+    tokens_class: type[Tokens] = Tokens
+    charges_class: type[Charges] = Charges
+    refunds_class: type[Refunds] = Refunds
+    plans_class: type[Plans] = Plans
+    subscriptions_class: type[Subscriptions] = Subscriptions
+    promo_codes_class: type[PromoCodes] = PromoCodes
+    transport_class: type[Transport] = Transport
+    ping_path = "/ping"
+
+    def __init__(
+        self,
+        secret_key: str,
+        *,
+        environment: str,
+        base_url: str | None = None,
+        timeout: Timeout = (5, 30),
+        max_retries: int = 2,
+        recurring_prefix: str = "/v1/recurring",
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not isinstance(secret_key, str) or not secret_key.strip():
+            raise ValueError("secret_key is empty: set the skey_… secret key of the account")
+        # Surrounding whitespace comes from .env files; anything else inside would make requests
+        # raise an InvalidHeader error whose text quotes the whole header, key included.
+        secret_key = secret_key.strip()
+        if not (secret_key.isascii() and secret_key.isprintable()) or " " in secret_key:
+            raise ValueError("secret_key contains spaces, control or non-ASCII characters")
+        if not isinstance(environment, str) or not environment:
+            raise ValueError("environment must be 'production', 'staging' or a name with base_url")
+        if base_url is None:
+            if environment not in ENVIRONMENTS:
+                raise ValueError(
+                    f"environment {environment!r} is not 'production' or 'staging': "
+                    "pass base_url as well"
+                )
+            base_url = ENVIRONMENTS[environment]
+        if not isinstance(base_url, str) or not base_url.startswith(("https://", "http://")):
+            raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
+        if not recurring_prefix.startswith("/"):
+            raise ValueError(f"recurring_prefix must start with '/', got {recurring_prefix!r}")
+
+        self.environment = environment
+        self.base_url = base_url.rstrip("/")
+        self.recurring_prefix = recurring_prefix.rstrip("/")
+        self._masked_key = mask_key(secret_key)
+        self.transport = self.transport_class(
+            secret_key,
+            self.base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            session=session,
+            sleep=sleep,
+        )
+        self.tokens = self.tokens_class(self)
+        self.charges = self.charges_class(self)
+        self.refunds = self.refunds_class(self)
+        self.plans = self.plans_class(self)
+        self.subscriptions = self.subscriptions_class(self)
+        self.promo_codes = self.promo_codes_class(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(environment={self.environment!r}, "
+            f"base_url={self.base_url!r}, secret_key={self._masked_key!r})"
+        )
+
+    @property
+    def form_script_url(self) -> str:
+        """The ``accepton.js`` loader matching this environment, for the payment form tag."""
+        if self.environment in FORM_SCRIPTS:
+            return FORM_SCRIPTS[self.environment]
+        return f"{self.base_url}/scripts/accepton.js"
+
+    @property
+    def timeout(self) -> Timeout:
+        return self.transport.timeout
+
+    @property
+    def max_retries(self) -> int:
+        return self.transport.max_retries
+
+    def ping(self) -> bool:
+        """``True`` when AcceptOn accepts the key; raises the mapped error otherwise.
+
+        Judged by the status alone: the body of ``/ping`` was never documented.
+        """
+        self.transport.send("GET", self.ping_path)
+        return True
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
