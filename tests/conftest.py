@@ -24,3 +24,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 f"CI=true and {len(skipped)} test(s) were skipped: failing the run.", red=True
             )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def accepton(accepton_sandbox, settings):
+    """Point django-accepton at this session's sandbox server, with fresh state."""
+    from django_accepton.services.tokens import token_cache_stats
+
+    settings.ACCEPTON = {
+        "ENVIRONMENT": "sandbox",
+        "BASE_URL": accepton_sandbox.url,
+        "SECRET_KEY": accepton_sandbox.secret_key,
+        "PUBLIC_KEY": accepton_sandbox.public_key,
+        # Faults are injected per test: a retry would only consume them and slow the suite.
+        "MAX_RETRIES": 0,
+    }
+    token_cache_stats.reset()
+    return accepton_sandbox

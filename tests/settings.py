@@ -11,7 +11,7 @@ import environ
 env = environ.Env()
 BASE_DIR = Path(__file__).resolve().parent
 
-SECRET_KEY = "tests-only-django-secret"  # noqa: S105 - signs test sessions only
+SECRET_KEY = "tests-only-django-secret"  # signs test sessions only
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
 USE_TZ = True
@@ -60,6 +60,12 @@ TEMPLATES = [
 ]
 STATIC_URL = "/static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REST_FRAMEWORK = {"DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}
+
+# The embedded sandbox; tests that talk to AcceptOn point this at the per-session sandbox server
+# (see the ``accepton`` fixture in tests/conftest.py).
+ACCEPTON = {"ENVIRONMENT": "sandbox"}
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default="redis://127.0.0.1:6379/1")

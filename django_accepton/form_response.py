@@ -1,0 +1,43 @@
+"""Reading what AcceptOn's form POSTs to the redirect URI.
+
+The form sends one field, ``response``, holding the charge as JSON. AcceptOn's guide calls it
+"URI-escaped JSON" while its script sends plain JSON in an ordinary form field, so both are
+read. Only the charge id is taken from it: the rest is the browser's word and is ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import unquote
+
+from django_accepton.services.verification import InvalidSubmission
+
+
+def charge_id_from_response(text: str | None, *, max_bytes: int) -> str:
+    if not text:
+        raise InvalidSubmission("The form sent no 'response' field.")
+    if len(text.encode()) > max_bytes:
+        raise InvalidSubmission(f"The 'response' field is larger than {max_bytes} bytes.")
+    document = _decode(text)
+    if not isinstance(document, dict):
+        raise InvalidSubmission("The 'response' field is not a JSON object.")
+    # The documented shape is the charge itself; the callback's shape nests it under "charge".
+    charge = document.get("charge", document)
+    charge_id = charge.get("id") if isinstance(charge, dict) else None
+    if not isinstance(charge_id, str):
+        raise InvalidSubmission("The 'response' field names no charge id.")
+    return charge_id
+
+
+def _decode(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    if "%" in text:
+        try:
+            return json.loads(unquote(text))
+        except ValueError:
+            pass
+    raise InvalidSubmission("The 'response' field is not valid JSON.")

@@ -1,0 +1,98 @@
+"""What a checkout sells: the product protocol.
+
+Anything can be sold if it tells its price in one of three ways:
+
+* it has ``accepton_amount`` (minor units), ``accepton_currency`` and optionally
+  ``accepton_description`` and ``accepton_reference`` attributes (or properties);
+* it is a mapping with ``amount``, ``currency`` and optionally ``description``/``reference``;
+* ``ACCEPTON["PRODUCT_ADAPTER"]`` names a callable that turns it into a :class:`ProductInfo`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+from django.utils.module_loading import import_string
+
+from django_accepton.conf import get_settings
+
+CURRENCY_RE = re.compile(r"^[a-z]{3}$")
+
+
+class ProductError(ValueError):
+    """The object cannot be sold: it has no usable price."""
+
+
+@dataclass(frozen=True)
+class ProductInfo:
+    amount: int
+    currency: str
+    description: str = ""
+    reference: str = ""
+    application_fee: int | None = None
+    merchant_paypal_account: str = ""
+    # A saved model instance the token is linked to (generic relation), if any.
+    instance: models.Model | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount <= 0:
+            raise ProductError(
+                f"amount must be a positive integer of minor units, not {self.amount!r}."
+            )
+        currency = str(self.currency).lower()
+        if not CURRENCY_RE.match(currency):
+            raise ProductError(f"currency must be a 3-letter ISO 4217 code, not {self.currency!r}.")
+        object.__setattr__(self, "currency", currency)
+        fee = self.application_fee
+        if fee is not None and (isinstance(fee, bool) or not isinstance(fee, int) or fee < 0):
+            raise ProductError(f"application_fee must be a non-negative integer, not {fee!r}.")
+
+
+def _from_mapping(data: Mapping[str, Any]) -> ProductInfo:
+    try:
+        return ProductInfo(
+            amount=data["amount"],
+            currency=data["currency"],
+            description=str(data.get("description", "")),
+            reference=str(data.get("reference", "")),
+            application_fee=data.get("application_fee"),
+            merchant_paypal_account=str(data.get("merchant_paypal_account", "")),
+        )
+    except KeyError as exc:
+        raise ProductError(f"A product mapping needs {exc.args[0]!r}.") from None
+
+
+def _from_attributes(obj: Any) -> ProductInfo:
+    instance = obj if isinstance(obj, models.Model) and obj.pk is not None else None
+    return ProductInfo(
+        amount=obj.accepton_amount,
+        currency=obj.accepton_currency,
+        description=str(getattr(obj, "accepton_description", "") or ""),
+        reference=str(getattr(obj, "accepton_reference", "") or ""),
+        application_fee=getattr(obj, "accepton_application_fee", None),
+        merchant_paypal_account=str(getattr(obj, "accepton_merchant_paypal_account", "") or ""),
+        instance=instance,
+    )
+
+
+def describe_product(obj: Any) -> ProductInfo:
+    if isinstance(obj, ProductInfo):
+        return obj
+    adapter_path = get_settings().product_adapter
+    if adapter_path:
+        adapter: Callable[[Any], ProductInfo | None] = import_string(adapter_path)
+        info = adapter(obj)
+        if info is not None:
+            return info
+    if isinstance(obj, Mapping):
+        return _from_mapping(obj)
+    if hasattr(obj, "accepton_amount") and hasattr(obj, "accepton_currency"):
+        return _from_attributes(obj)
+    raise ProductError(
+        f"{type(obj).__name__} is not a product: give it accepton_amount and accepton_currency, "
+        "pass a dict with amount and currency, or set ACCEPTON['PRODUCT_ADAPTER']."
+    )

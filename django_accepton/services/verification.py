@@ -1,0 +1,266 @@
+"""Deciding, exactly once, whether a charge paid for the token it is claimed for.
+
+The browser only tells us a charge id; everything else comes from AcceptOn with the secret key.
+
+1. The claim: a ``Charge`` row whose primary key is the charge id is inserted and committed.
+   The database's uniqueness makes this the single point where one submission wins and every
+   other one (double click, redirect plus callback, a replay for another order, 200 threads)
+   gets ``already_claimed`` without calling the API.
+2. The confirmation: the charge is fetched from AcceptOn and judged against the token, then
+   the row and the token are updated under row locks in one transaction. If AcceptOn cannot be
+   reached the claim stays ``pending`` and :func:`reverify_pending_charges` finishes it later.
+3. Signals go out only after that transaction commits.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from django_accepton import signals
+from django_accepton.api import current_environment, get_client
+from django_accepton.client import AcceptOnError, NotFoundError
+from django_accepton.client import Charge as RemoteCharge
+from django_accepton.conf import get_settings
+from django_accepton.models import Charge, TransactionToken, Verification
+
+logger = logging.getLogger(__name__)
+
+CHARGE_ID_RE = re.compile(r"^chg_[A-Za-z0-9]{1,60}$")
+TOKEN_ID_RE = re.compile(r"^(txn|rtx)_[A-Za-z0-9]{1,60}$")
+PAID_STATUSES = frozenset({"paid", "completed", "succeeded"})
+
+
+class Reason(StrEnum):
+    OK = "ok"
+    AMOUNT_MISMATCH = "amount_mismatch"
+    CURRENCY_MISMATCH = "currency_mismatch"
+    DESCRIPTION_MISMATCH = "description_mismatch"
+    NOT_PAID = "not_paid"
+    REFUNDED = "refunded"
+    ALREADY_CLAIMED = "already_claimed"
+    TOKEN_ALREADY_FULFILLED = "token_already_fulfilled"  # noqa: S105 - a reason code
+    UNKNOWN_CHARGE = "unknown_charge"
+    UNKNOWN_TOKEN = "unknown_token"  # noqa: S105 - a reason code
+    API_UNAVAILABLE = "api_unavailable"
+
+
+class InvalidSubmission(ValueError):
+    """The submitted ids are not even shaped like AcceptOn ids; nothing was looked up."""
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    reason: Reason
+    charge_id: str
+    token_id: str
+    charge: Charge | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is Reason.OK
+
+    @property
+    def pending(self) -> bool:
+        return self.reason is Reason.API_UNAVAILABLE
+
+    @property
+    def paid(self) -> bool:
+        """This charge paid for this token, now or in an earlier submission.
+
+        A customer whose browser submits twice (redirect and callback) sees the success page
+        both times, while only the first submission fulfils anything.
+        """
+        charge = self.charge
+        return (
+            charge is not None
+            and charge.verification == Verification.VERIFIED
+            and charge.token_id == self.token_id
+        )
+
+
+def _check_ids(charge_id: object, token_id: object) -> tuple[str, str]:
+    if not isinstance(charge_id, str) or not CHARGE_ID_RE.match(charge_id):
+        raise InvalidSubmission("charge_id must look like chg_… (letters and digits).")
+    if not isinstance(token_id, str) or not TOKEN_ID_RE.match(token_id):
+        raise InvalidSubmission("token must look like txn_… or rtx_… (letters and digits).")
+    return charge_id, token_id
+
+
+def verify_charge(charge_id: object, token_id: object) -> VerificationResult:
+    """Accept ``charge_id`` as payment for ``token_id`` only if AcceptOn says it paid for it."""
+    charge_id, token_id = _check_ids(charge_id, token_id)
+    environment = current_environment()
+    token = TransactionToken.objects.filter(pk=token_id, environment=environment).first()
+    if token is None:
+        return VerificationResult(Reason.UNKNOWN_TOKEN, charge_id, token_id)
+
+    try:
+        with transaction.atomic():
+            Charge.objects.create(id=charge_id, environment=environment, token=token)
+    except IntegrityError:
+        existing = Charge.objects.filter(pk=charge_id).first()
+        if existing is None:  # the other claim was for an unknown charge and has been dropped
+            return VerificationResult(Reason.UNKNOWN_CHARGE, charge_id, token_id)
+        retryable = (
+            existing.verification == Verification.PENDING
+            and existing.token_id == token.pk
+            and existing.reason == Reason.API_UNAVAILABLE
+        )
+        if not retryable:
+            return VerificationResult(Reason.ALREADY_CLAIMED, charge_id, token_id, existing)
+    return _confirm(charge_id, token)
+
+
+def reverify_pending_charges(*, older_than: int | None = None) -> list[VerificationResult]:
+    """Finish claims left pending because AcceptOn was unreachable (or the process died)."""
+    if older_than is None:
+        older_than = get_settings().pending_reverify_after
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    pending = Charge.objects.filter(
+        verification=Verification.PENDING,
+        environment=current_environment(),
+        token__isnull=False,
+        claimed_at__lte=cutoff,
+    ).select_related("token")
+    results = []
+    for charge in pending.iterator():
+        assert charge.token is not None
+        results.append(_confirm(charge.pk, charge.token))
+    return results
+
+
+RECHECK_INTERVAL = timedelta(seconds=5)
+
+
+def recheck_pending_charge(charge: Charge) -> VerificationResult | None:
+    """Try once more to confirm a pending claim, at most every few seconds.
+
+    For the "we are confirming your payment" page, which refreshes itself: it may only finish a
+    claim that exists, never make one. ``None`` when it is too early to ask AcceptOn again.
+    """
+    if charge.verification != Verification.PENDING or charge.token is None:
+        return None
+    if charge.last_attempt_at and timezone.now() - charge.last_attempt_at < RECHECK_INTERVAL:
+        return None
+    return _confirm(charge.pk, charge.token)
+
+
+def _confirm(charge_id: str, token: TransactionToken) -> VerificationResult:
+    client = get_client()
+    try:
+        remote = client.charges.retrieve(charge_id)
+        discounted = _promo_amount(remote, token)
+    except NotFoundError:
+        deleted, _ = Charge.objects.filter(pk=charge_id, verification=Verification.PENDING).delete()
+        if deleted:
+            _send_rejected(charge_id, token, Reason.UNKNOWN_CHARGE, None)
+        return VerificationResult(Reason.UNKNOWN_CHARGE, charge_id, token.pk)
+    except AcceptOnError as exc:
+        logger.warning("Charge %s stays pending: AcceptOn did not answer (%s)", charge_id, exc)
+        Charge.objects.filter(pk=charge_id, verification=Verification.PENDING).update(
+            reason=Reason.API_UNAVAILABLE,
+            attempts=F("attempts") + 1,
+            last_attempt_at=timezone.now(),
+        )
+        return VerificationResult(Reason.API_UNAVAILABLE, charge_id, token.pk)
+
+    with transaction.atomic():
+        charge = Charge.objects.select_for_update().filter(pk=charge_id).first()
+        if charge is None or charge.verification != Verification.PENDING:
+            return VerificationResult(Reason.ALREADY_CLAIMED, charge_id, token.pk, charge)
+        locked_token = TransactionToken.objects.select_for_update().get(pk=token.pk)
+        reason = _judge(remote, locked_token, discounted)
+        now = timezone.now()
+        _mirror(charge, remote)
+        charge.attempts += 1
+        charge.last_attempt_at = now
+        charge.reason = reason
+        if reason is Reason.OK:
+            charge.verification = Verification.VERIFIED
+            charge.verified_at = now
+            charge.promo_code = _promo_name(remote) if discounted is not None else ""
+            locked_token.consumed_at = now
+            locked_token.save(update_fields=["consumed_at"])
+        else:
+            charge.verification = Verification.REJECTED
+        charge.save()
+        if reason is Reason.OK:
+            transaction.on_commit(
+                lambda: signals.charge_verified.send(Charge, charge=charge, token=locked_token)
+            )
+        else:
+            _send_rejected(charge_id, locked_token, reason, charge)
+    if reason is not Reason.OK:
+        logger.warning("Charge %s rejected for token %s: %s", charge_id, token.pk, reason)
+    return VerificationResult(reason, charge_id, token.pk, charge)
+
+
+def _judge(remote: RemoteCharge, token: TransactionToken, discounted: int | None) -> Reason:
+    if token.consumed_at is not None:
+        return Reason.TOKEN_ALREADY_FULFILLED
+    if (remote.currency or "").lower() != token.currency:
+        return Reason.CURRENCY_MISMATCH
+    if (remote.status or "").lower() not in PAID_STATUSES:
+        return Reason.NOT_PAID
+    if remote.refunded:
+        return Reason.REFUNDED
+    if remote.amount != token.amount and (discounted is None or remote.amount != discounted):
+        return Reason.AMOUNT_MISMATCH
+    # The charge carries the token's description: a charge made for another order of the
+    # same price is refused here.
+    if token.description and remote.description and remote.description != token.description:
+        return Reason.DESCRIPTION_MISMATCH
+    return Reason.OK
+
+
+def _promo_name(remote: RemoteCharge) -> str:
+    metadata = remote.metadata if isinstance(remote.metadata, dict) else {}
+    name = metadata.get("promo_code")
+    return name if isinstance(name, str) else ""
+
+
+def _promo_amount(remote: RemoteCharge, token: TransactionToken) -> int | None:
+    """The price after the promo code the charge names, as AcceptOn itself defines that code.
+
+    The code's name comes from the customer's form, so only a code that exists on the account
+    (fetched with the secret key) can lower the price, and only by its own rule.
+    """
+    name = _promo_name(remote)
+    if not name or remote.amount >= token.amount or not get_settings().accept_promo_codes:
+        return None
+    try:
+        promo = get_client().promo_codes.retrieve(name)
+    except NotFoundError:
+        return None
+    return promo.apply(token.amount)
+
+
+def _mirror(charge: Charge, remote: RemoteCharge) -> None:
+    charge.amount = remote.amount
+    charge.currency = (remote.currency or "").lower()
+    charge.status = remote.status or ""
+    charge.refunded = bool(remote.refunded)
+    charge.description = remote.description or ""
+    charge.metadata = remote.metadata if isinstance(remote.metadata, dict) else {}
+    charge.remote_id = remote.remote_id or ""
+    charge.created = remote.created
+    charge.raw = remote.raw
+    charge.synced_at = timezone.now()
+
+
+def _send_rejected(
+    charge_id: str, token: TransactionToken, reason: Reason, charge: Charge | None
+) -> None:
+    transaction.on_commit(
+        lambda: signals.charge_rejected.send(
+            Charge, charge_id=charge_id, token=token, reason=reason, charge=charge
+        )
+    )

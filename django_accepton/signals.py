@@ -1,0 +1,19 @@
+"""Signals a store connects to fulfil or follow up orders.
+
+Both are sent only after the transaction that recorded the decision has committed, so a
+receiver never acts on a decision that was rolled back, and each is sent once per charge.
+
+``charge_verified(sender=Charge, charge, token)``
+    The charge paid for the token: fulfil ``token.target`` (or look up ``token.reference``).
+
+``charge_rejected(sender=Charge, charge_id, token, reason, charge)``
+    A submitted charge was refused; ``reason`` is a
+    :class:`~django_accepton.services.verification.Reason`. ``charge`` is ``None`` when AcceptOn
+    does not know the charge id. Money may have been taken (an amount mismatch, say): a human
+    should look.
+"""
+
+from django.dispatch import Signal
+
+charge_verified = Signal()
+charge_rejected = Signal()

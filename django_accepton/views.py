@@ -1,0 +1,159 @@
+"""Thin HTTP entry points: parse, call a service, answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from django_accepton.conf import get_settings
+from django_accepton.form_response import charge_id_from_response
+from django_accepton.models import Charge, TransactionToken, Verification
+from django_accepton.outcomes import destination
+from django_accepton.serializers import ChargeSubmissionSerializer, VerificationSerializer
+from django_accepton.services.verification import (
+    InvalidSubmission,
+    Reason,
+    VerificationResult,
+    recheck_pending_charge,
+    verify_charge,
+)
+
+
+def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "django_accepton/bad_request.html", {"message": message}, status=400)
+
+
+@csrf_exempt  # AcceptOn's form posts cross-site and cannot send a CSRF token; see docs/security.md
+@require_POST
+def charge_return(request: HttpRequest) -> HttpResponse:
+    """The form's ``data-redirect-uri``: the customer's browser arrives here after paying."""
+    try:
+        charge_id = charge_id_from_response(
+            request.POST.get("response"), max_bytes=get_settings().max_response_bytes
+        )
+        result = verify_charge(charge_id, request.GET.get("token", ""))
+    except InvalidSubmission as exc:
+        return _bad_request(request, str(exc))
+    if result.reason is Reason.UNKNOWN_TOKEN:
+        return _bad_request(
+            request, "This payment form has expired or does not belong to this store."
+        )
+    return HttpResponseRedirect(destination(result))
+
+
+class CsrfEnforcingSessionAuthentication(SessionAuthentication):
+    """Session authentication that checks CSRF for anonymous customers too.
+
+    DRF checks CSRF only for logged-in users; a checkout endpoint must refuse cross-site posts
+    from everyone.
+    """
+
+    def authenticate(self, request: Request) -> tuple[Any, None] | None:
+        self.enforce_csrf(request)
+        user = getattr(request._request, "user", None)
+        if user is None or not user.is_active:
+            return None
+        return (user, None)
+
+
+def _result_status(result: VerificationResult) -> int:
+    if result.ok or result.paid:
+        return status.HTTP_200_OK
+    if result.pending:
+        return status.HTTP_202_ACCEPTED
+    if result.reason in (Reason.ALREADY_CLAIMED, Reason.TOKEN_ALREADY_FULFILLED):
+        return status.HTTP_409_CONFLICT
+    if result.reason is Reason.UNKNOWN_TOKEN:
+        return status.HTTP_400_BAD_REQUEST
+    return status.HTTP_422_UNPROCESSABLE_ENTITY
+
+
+class ChargeCallbackView(APIView):
+    """The route the page's success callback posts ``{charge_id, token}`` to."""
+
+    authentication_classes = (CsrfEnforcingSessionAuthentication,)
+    permission_classes = (AllowAny,)
+    parser_classes = (JSONParser,)
+
+    @extend_schema(
+        operation_id="accepton_verify_charge",
+        summary="Verify a charge the AcceptOn form reports as paid",
+        request=ChargeSubmissionSerializer,
+        responses={
+            200: VerificationSerializer,
+            202: OpenApiResponse(VerificationSerializer, "AcceptOn unreachable: pending"),
+            400: OpenApiResponse(description="Malformed input or unknown token; nothing changed"),
+            403: OpenApiResponse(description="Missing or wrong CSRF token"),
+            409: OpenApiResponse(VerificationSerializer, "Charge or token already used"),
+            422: OpenApiResponse(VerificationSerializer, "The charge does not pay for the token"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        submission = ChargeSubmissionSerializer(data=request.data)
+        submission.is_valid(raise_exception=True)
+        try:
+            result = verify_charge(
+                submission.validated_data["charge_id"], submission.validated_data["token"]
+            )
+        except InvalidSubmission as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        body = {
+            "reason": result.reason.value,
+            "paid": result.ok or result.paid,
+            "pending": result.pending,
+            "charge_id": result.charge_id,
+            "token": result.token_id,
+            "redirect_url": destination(result),
+        }
+        return Response(body, status=_result_status(result))
+
+
+def _context(request: HttpRequest) -> dict[str, Any]:
+    token_id = request.GET.get("token", "")[:64]
+    charge_id = request.GET.get("charge", "")[:64]
+    return {
+        "token": TransactionToken.objects.filter(pk=token_id).first() if token_id else None,
+        "charge": Charge.objects.filter(pk=charge_id, token_id=token_id).first()
+        if charge_id and token_id
+        else None,
+        "reason": request.GET.get("reason", "")[:32],
+    }
+
+
+@require_GET
+def paid(request: HttpRequest) -> HttpResponse:
+    return render(request, "django_accepton/paid.html", _context(request))
+
+
+@require_GET
+def failed(request: HttpRequest) -> HttpResponse:
+    return render(request, "django_accepton/failed.html", _context(request))
+
+
+@require_GET
+def confirming(request: HttpRequest) -> HttpResponse:
+    """Shown while AcceptOn is unreachable; it refreshes itself until the claim is decided."""
+    context = _context(request)
+    charge = context["charge"]
+    if charge is not None and charge.verification == Verification.PENDING:
+        result = recheck_pending_charge(charge)
+        if result is not None and result.reason is not Reason.API_UNAVAILABLE:
+            return HttpResponseRedirect(destination(result))
+    elif charge is not None:
+        result = VerificationResult(
+            Reason(charge.reason or "ok"), charge.pk, str(charge.token_id), charge
+        )
+        return HttpResponseRedirect(destination(result))
+    return render(request, "django_accepton/confirming.html", context)

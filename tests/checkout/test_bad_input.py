@@ -1,0 +1,150 @@
+"""Bad input gets a clear 400 and changes nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from django_accepton.models import Charge, TransactionToken
+from tests.checkout.conftest import pay, render_form, token_in
+
+pytestmark = pytest.mark.django_db
+
+PRODUCT = {"amount": 1200, "currency": "usd", "description": "Order 3003"}
+
+
+@pytest.fixture
+def paid(accepton):
+    token_id = token_in(render_form(PRODUCT))
+    return token_id, pay(accepton, token_id).json()
+
+
+def return_url(token_id: str) -> str:
+    return f"{reverse('accepton:return')}?token={token_id}"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "no &#x27;response&#x27; field"),
+        ({"response": ""}, "no &#x27;response&#x27; field"),
+        ({"response": "{not json"}, "not valid JSON"),
+        ({"response": "[1, 2]"}, "not a JSON object"),
+        ({"response": '{"id": 12}'}, "names no charge id"),
+        ({"response": '{"amount": 1200}'}, "names no charge id"),
+        ({"response": '{"id": "chg_../../etc"}'}, "charge_id must look like"),
+        ({"response": '{"id": "' + "chg_" + "a" * 100 + '"}'}, "charge_id must look like"),
+        ({"response": json.dumps({"id": "chg_" + "a" * 16, "pad": "x" * 70000})}, "larger than"),
+    ],
+)
+def test_redirect_route_rejects_malformed_bodies(client, paid, body, message):
+    token_id, _ = paid
+    answer = client.post(return_url(token_id), body)
+    assert answer.status_code == 400
+    assert message in answer.content.decode()
+    assert not Charge.objects.exists()
+
+
+def test_redirect_route_rejects_unknown_and_malformed_tokens(client, paid):
+    _, charge = paid
+    body = {"response": json.dumps(charge)}
+    assert client.post(return_url("txn_" + "0" * 32), body).status_code == 400
+    assert client.post(return_url("nonsense"), body).status_code == 400
+    assert client.post(reverse("accepton:return"), body).status_code == 400
+    assert not Charge.objects.exists()
+
+
+def test_redirect_route_only_accepts_post(client):
+    assert client.get(reverse("accepton:return")).status_code == 405
+
+
+def test_redirect_route_needs_no_csrf_token(paid):
+    token_id, charge = paid
+    answer = Client(enforce_csrf_checks=True).post(
+        return_url(token_id), {"response": json.dumps(charge)}
+    )
+    assert answer.status_code == 302
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "{}",
+        "[]",
+        '"chg_x"',
+        "{not json",
+        '{"charge_id": 5, "token": "txn_a"}',
+        '{"charge_id": "chg_aaaa", "token": null}',
+        '{"charge_id": "chg_aaaa", "token": "tok_1234"}',
+        '{"charge_id": ["chg_aaaa"], "token": "txn_abcd"}',
+    ],
+)
+def test_json_route_rejects_malformed_bodies(client, paid, payload):
+    answer = client.post(reverse("accepton:verify"), payload, content_type="application/json")
+    assert answer.status_code == 400
+    assert not Charge.objects.exists()
+
+
+def test_json_route_rejects_unknown_token(client, paid):
+    _, charge = paid
+    answer = client.post(
+        reverse("accepton:verify"),
+        {"charge_id": charge["id"], "token": "txn_" + "0" * 32},
+        content_type="application/json",
+    )
+    assert answer.status_code == 400
+    assert answer.json()["reason"] == "unknown_token"
+    assert not Charge.objects.exists()
+
+
+def test_json_route_refuses_posts_without_csrf_token(paid):
+    token_id, charge = paid
+    strict = Client(enforce_csrf_checks=True)
+    answer = strict.post(
+        reverse("accepton:verify"),
+        {"charge_id": charge["id"], "token": token_id},
+        content_type="application/json",
+    )
+    assert answer.status_code == 403
+    assert "CSRF" in answer.json()["detail"]
+    assert not Charge.objects.exists()
+
+
+def test_json_route_accepts_posts_with_csrf_token(paid):
+    token_id, charge = paid
+    strict = Client(enforce_csrf_checks=True)
+    strict.get(reverse("accepton:success"))  # any page; the token comes from the cookie below
+    from django.middleware.csrf import _get_new_csrf_string
+
+    csrf = _get_new_csrf_string()
+    strict.cookies["csrftoken"] = csrf
+    answer = strict.post(
+        reverse("accepton:verify"),
+        {"charge_id": charge["id"], "token": token_id},
+        content_type="application/json",
+        headers={"X-CSRFToken": csrf},
+    )
+    assert answer.status_code == 200
+    assert answer.json()["paid"] is True
+
+
+def test_json_route_rejects_huge_bodies(client, paid, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    token_id, charge = paid
+    payload = json.dumps({"charge_id": charge["id"], "token": token_id, "pad": "x" * 20_000})
+    answer = client.post(reverse("accepton:verify"), payload, content_type="application/json")
+    assert answer.status_code == 400
+    assert not Charge.objects.exists()
+    assert TransactionToken.objects.get(pk=token_id).consumed_at is None
+
+
+def test_openapi_schema_documents_the_json_route():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator(patterns=None).get_schema(request=None, public=True)
+    operation = schema["paths"]["/accepton/api/charges/verify/"]["post"]
+    assert operation["operationId"] == "accepton_verify_charge"
+    assert set(operation["responses"]) >= {"200", "202", "400", "403", "409", "422"}

@@ -1,0 +1,49 @@
+"""Many simultaneous submissions of one charge: exactly one fulfilment (real PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection
+
+from django_accepton.models import Charge, TransactionToken, Verification
+from django_accepton.services.verification import Reason, verify_charge
+from tests.checkout.conftest import pay, render_form, token_in
+
+THREADS = 24
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_submissions_fulfil_once(accepton, signal_log):
+    assert connection.vendor == "postgresql"
+    token_id = token_in(
+        render_form({"amount": 5000, "currency": "usd", "description": "Order 4004"})
+    )
+    charge_id = pay(accepton, token_id).json()["id"]
+    barrier = threading.Barrier(THREADS)
+    reasons: list[Reason] = []
+    errors: list[BaseException] = []
+
+    def submit() -> None:
+        try:
+            barrier.wait()
+            reasons.append(verify_charge(charge_id, token_id).reason)
+        except BaseException as exc:  # noqa: BLE001 - every failure must reach the assertion
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert Counter(reasons) == {Reason.OK: 1, Reason.ALREADY_CLAIMED: THREADS - 1}
+    assert Charge.objects.filter(verification=Verification.VERIFIED).count() == 1
+    assert TransactionToken.objects.get(pk=token_id).consumed_at is not None
+    assert signal_log == [("verified", charge_id, token_id)]

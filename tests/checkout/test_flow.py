@@ -1,0 +1,104 @@
+"""The money path end to end: mint, pay in the sandbox, come back, verified exactly once."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from django_accepton.models import Charge, TransactionToken, Verification
+from tests.checkout.conftest import pay, render_form, token_in
+
+pytestmark = pytest.mark.django_db
+
+PRODUCT = {"amount": 2500, "currency": "usd", "description": "Order 1001", "reference": "1001"}
+
+
+def test_redirect_post_verifies_the_charge_and_signals_once(
+    accepton, client, signal_log, django_capture_on_commit_callbacks
+):
+    token_id = token_in(render_form(PRODUCT))
+    charge = pay(accepton, token_id).json()
+    assert charge["amount"] == 2500
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(
+            f"{reverse('accepton:return')}?token={token_id}", {"response": json.dumps(charge)}
+        )
+
+    assert answer.status_code == 302
+    assert answer["Location"].startswith(reverse("accepton:success"))
+    row = Charge.objects.get(pk=charge["id"])
+    assert row.verification == Verification.VERIFIED
+    assert (row.amount, row.currency, row.status) == (2500, "usd", "paid")
+    assert row.token_id == token_id
+    assert TransactionToken.objects.get(pk=token_id).consumed_at is not None
+    assert signal_log == [("verified", charge["id"], token_id)]
+
+
+def test_callback_then_redirect_fulfils_once_and_both_show_success(
+    accepton, client, signal_log, django_capture_on_commit_callbacks
+):
+    token_id = token_in(render_form(PRODUCT))
+    charge = pay(accepton, token_id).json()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(
+            reverse("accepton:verify"),
+            {"charge_id": charge["id"], "token": token_id},
+            content_type="application/json",
+        )
+        second = client.post(
+            f"{reverse('accepton:return')}?token={token_id}", {"response": json.dumps(charge)}
+        )
+
+    assert first.status_code == 200
+    assert first.json()["reason"] == "ok"
+    assert first.json()["paid"] is True
+    assert second.status_code == 302
+    assert "reason=already_claimed" in second["Location"]
+    assert second["Location"].startswith(reverse("accepton:success"))
+    assert signal_log == [("verified", charge["id"], token_id)]
+    assert Charge.objects.filter(verification=Verification.VERIFIED).count() == 1
+
+
+def test_uri_escaped_response_is_read(accepton, client):
+    from urllib.parse import quote
+
+    token_id = token_in(render_form(PRODUCT))
+    charge = pay(accepton, token_id).json()
+    answer = client.post(
+        f"{reverse('accepton:return')}?token={token_id}", {"response": quote(json.dumps(charge))}
+    )
+    assert answer.status_code == 302
+    assert Charge.objects.get(pk=charge["id"]).verification == Verification.VERIFIED
+
+
+def test_promo_code_lowers_the_price_by_its_own_rule(accepton, client):
+    from django_accepton.api import get_client
+
+    get_client().promo_codes.create(name="TENOFF", promo_type="percentage", value="0.10")
+    token_id = token_in(render_form(PRODUCT))
+    charge = pay(accepton, token_id, promo_code="TENOFF").json()
+    assert charge["amount"] == 2250
+
+    answer = client.post(
+        f"{reverse('accepton:return')}?token={token_id}", {"response": json.dumps(charge)}
+    )
+
+    assert answer["Location"].startswith(reverse("accepton:success"))
+    row = Charge.objects.get(pk=charge["id"])
+    assert (row.verification, row.amount, row.promo_code) == (Verification.VERIFIED, 2250, "TENOFF")
+
+
+def test_success_page_shows_the_charge(accepton, client):
+    token_id = token_in(render_form(PRODUCT))
+    charge = pay(accepton, token_id).json()
+    answer = client.post(
+        f"{reverse('accepton:return')}?token={token_id}", {"response": json.dumps(charge)}
+    )
+    page = client.get(answer["Location"])
+    assert page.status_code == 200
+    assert charge["id"] in page.content.decode()
+    assert "Order 1001" in page.content.decode()

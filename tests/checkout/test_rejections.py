@@ -1,0 +1,135 @@
+"""Every reason a charge is refused, produced by the sandbox's fault controls."""
+
+from __future__ import annotations
+
+import pytest
+
+from django_accepton.models import Charge, TransactionToken, Verification
+from django_accepton.services.verification import Reason, reverify_pending_charges, verify_charge
+from tests.checkout.conftest import control, pay, render_form, token_in
+
+pytestmark = pytest.mark.django_db
+
+PRODUCT = {"amount": 4000, "currency": "usd", "description": "Order 2002"}
+
+
+@pytest.mark.parametrize(
+    ("override", "reason"),
+    [
+        ({"amount": 100}, Reason.AMOUNT_MISMATCH),
+        ({"amount": 4001}, Reason.AMOUNT_MISMATCH),
+        ({"currency": "eur"}, Reason.CURRENCY_MISMATCH),
+        ({"status": "pending"}, Reason.NOT_PAID),
+        ({"status": "failed"}, Reason.NOT_PAID),
+    ],
+)
+def test_charge_that_differs_from_its_token_is_rejected(
+    accepton, override, reason, signal_log, django_capture_on_commit_callbacks
+):
+    token_id = token_in(render_form(PRODUCT))
+    control(accepton, "charge_overrides", override)
+    charge = pay(accepton, token_id).json()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = verify_charge(charge["id"], token_id)
+
+    assert result.reason is reason
+    assert not result.ok
+    assert not result.paid
+    row = Charge.objects.get(pk=charge["id"])
+    assert row.verification == Verification.REJECTED
+    assert row.reason == reason
+    assert TransactionToken.objects.get(pk=token_id).consumed_at is None
+    assert signal_log == [("rejected", charge["id"], reason.value)]
+
+
+def test_paid_charge_replayed_for_a_second_order_is_rejected(
+    accepton, signal_log, django_capture_on_commit_callbacks
+):
+    first_token = token_in(render_form(PRODUCT))
+    charge = pay(accepton, first_token).json()
+    second_token = token_in(render_form({**PRODUCT, "description": "Order 2003"}))
+    assert second_token != first_token
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert verify_charge(charge["id"], first_token).ok
+        replay = verify_charge(charge["id"], second_token)
+
+    assert replay.reason is Reason.ALREADY_CLAIMED
+    assert not replay.paid
+    assert TransactionToken.objects.get(pk=second_token).consumed_at is None
+    assert [entry[0] for entry in signal_log] == ["verified"]
+
+
+def test_unknown_charge_is_rejected_and_leaves_no_claim(accepton):
+    token_id = token_in(render_form(PRODUCT))
+    result = verify_charge("chg_0000000000000000", token_id)
+    assert result.reason is Reason.UNKNOWN_CHARGE
+    assert not Charge.objects.exists()
+
+
+def test_unknown_token_changes_nothing(accepton):
+    token_id = token_in(render_form(PRODUCT))
+    charge = pay(accepton, token_id).json()
+    result = verify_charge(charge["id"], "txn_ffffffffffffffffffffffffffffffff")
+    assert result.reason is Reason.UNKNOWN_TOKEN
+    assert not Charge.objects.exists()
+
+
+def test_second_charge_on_a_fulfilled_token_is_rejected(accepton):
+    token_id = token_in(render_form(PRODUCT))
+    first = pay(accepton, token_id).json()
+    assert verify_charge(first["id"], token_id).ok
+    # Another real, paid charge of the same amount, claimed for the already fulfilled token.
+    other_token = token_in(render_form({**PRODUCT, "description": "Order 2002"}, ""))
+    assert other_token != token_id
+    other = pay(accepton, other_token).json()
+    result = verify_charge(other["id"], token_id)
+    assert result.reason is Reason.TOKEN_ALREADY_FULFILLED
+
+
+def test_503_leaves_the_claim_pending_until_reconciliation_finishes_it(
+    accepton, signal_log, django_capture_on_commit_callbacks
+):
+    token_id = token_in(render_form(PRODUCT))
+    charge = pay(accepton, token_id).json()
+    control(
+        accepton,
+        "faults",
+        {"status": 503, "count": 1, "path_prefix": "/v1/charges", "method": "GET"},
+    )
+
+    result = verify_charge(charge["id"], token_id)
+
+    assert result.reason is Reason.API_UNAVAILABLE
+    assert result.pending
+    row = Charge.objects.get(pk=charge["id"])
+    assert (row.verification, row.reason, row.attempts) == (
+        Verification.PENDING,
+        "api_unavailable",
+        1,
+    )
+    assert signal_log == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        finished = reverify_pending_charges(older_than=0)
+
+    assert [r.reason for r in finished] == [Reason.OK]
+    assert Charge.objects.get(pk=charge["id"]).verification == Verification.VERIFIED
+    assert signal_log == [("verified", charge["id"], token_id)]
+    # Running reconciliation again finds nothing left to do.
+    assert reverify_pending_charges(older_than=0) == []
+
+
+def test_customer_retry_after_503_finishes_the_same_claim(accepton):
+    token_id = token_in(render_form(PRODUCT))
+    charge = pay(accepton, token_id).json()
+    control(
+        accepton,
+        "faults",
+        {"status": 503, "count": 1, "path_prefix": "/v1/charges", "method": "GET"},
+    )
+    assert verify_charge(charge["id"], token_id).pending
+    again = verify_charge(charge["id"], token_id)
+    assert again.ok
+    assert Charge.objects.get(pk=charge["id"]).attempts == 2
