@@ -1,0 +1,192 @@
+"""SandboxApp: the WSGI application answering like AcceptOn's checkout host."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from pathlib import Path
+from wsgiref.types import StartResponse, WSGIEnvironment
+
+from . import errors
+from .api import API_ROUTES
+from .control import CONTROL_ROUTES, PREFIX
+from .errors import STATUS_ERRORS, SandboxError
+from .faults import Fault
+from .request import Request, read_request
+from .routing import JSON, Route, resolve
+from .state import SandboxState
+from .static import STATIC_DIR, find_static
+
+logger = logging.getLogger("django_accepton.sandbox")
+
+# A server that can close a socket without answering puts a callable under this environ key
+# (SandboxServer does); the drop_connection fault needs it.
+DROP_CONNECTION_KEY = "accepton_sandbox.drop_connection"
+
+_ACCESS_TOKEN = re.compile(r"(^|&)(access_token=)[^&]*")
+_CORS = [("Access-Control-Allow-Origin", "*")]
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def status_line(self) -> str:
+        if self.status == 0:
+            # A dropped connection: the server sends nothing, but WSGI still wants a status.
+            return "500 Internal Server Error"
+        try:
+            phrase = HTTPStatus(self.status).phrase
+        except ValueError:
+            phrase = "Unknown"
+        return f"{self.status} {phrase}"
+
+
+def json_response(status: int, data: JSON) -> Response:
+    return Response(
+        status,
+        json.dumps(data).encode(),
+        [("Content-Type", "application/json"), ("Cache-Control", "no-store"), *_CORS],
+    )
+
+
+def error_response(error: SandboxError) -> Response:
+    return json_response(error.status, error.to_json())
+
+
+class SandboxApp:
+    """A WSGI callable over a ``SandboxState``.
+
+    Order of work for an API request: read the whole body, apply an injected fault (before any
+    state is touched), route, authenticate, run, log ``(method, path, status)``.
+    """
+
+    def __init__(
+        self,
+        state: SandboxState | None = None,
+        *,
+        static_dir: Path | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.state = state if state is not None else SandboxState()
+        self.static_dir = static_dir or STATIC_DIR
+        self._sleep = sleep
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        response = self.handle(environ)
+        headers = [*response.headers, ("Content-Length", str(len(response.body)))]
+        start_response(response.status_line, headers)
+        return [response.body]
+
+    def handle(self, environ: WSGIEnvironment) -> Response:
+        try:
+            request = read_request(environ)
+        except SandboxError as error:
+            return error_response(error)
+        if request.path == PREFIX or request.path.startswith(PREFIX + "/"):
+            return self._run(CONTROL_ROUTES, request, authenticate=False)
+        if request.method == "OPTIONS":
+            response = self._preflight(request)
+        elif request.method == "GET" and not request.path.startswith("/v1/"):
+            found = find_static(request.path, self.static_dir)
+            if found is None:
+                response = self._api(request)
+            else:
+                body, content_type = found
+                response = Response(
+                    200,
+                    body,
+                    [("Content-Type", content_type), ("Cache-Control", "no-cache"), *_CORS],
+                )
+        else:
+            response = self._api(request)
+        if response.status:
+            self._record(request, response.status)
+        return response
+
+    def _api(self, request: Request) -> Response:
+        fault = self.state.take_fault(request.method, request.path)
+        if fault is None:
+            return self._run(API_ROUTES, request, authenticate=True)
+        return self._faulty(request, fault)
+
+    def _faulty(self, request: Request, fault: Fault) -> Response:
+        if fault.delay:
+            # The request is still processed after the wait: a client that gave up meanwhile
+            # has to reconcile, exactly as with a slow production server.
+            self._sleep(fault.delay)
+        if fault.drop_connection:
+            drop = request.environ.get(DROP_CONNECTION_KEY)
+            if callable(drop):
+                drop()
+                self._record(request, 0)
+                # Status 0 tells ``handle`` the request is already logged; nothing is sent.
+                return Response(0)
+            return error_response(
+                SandboxError(
+                    500,
+                    "internal_server_error",
+                    "drop_connection needs a server that can drop connections (SandboxServer).",
+                )
+            )
+        if fault.status is not None:
+            error_type, message = STATUS_ERRORS.get(
+                fault.status, ("error", f"Injected HTTP {fault.status}.")
+            )
+            return error_response(
+                SandboxError(fault.status, fault.error_type or error_type, fault.message or message)
+            )
+        response = self._run(API_ROUTES, request, authenticate=True)
+        if fault.malformed_json:
+            # Any proper prefix of a JSON object is invalid JSON.
+            response.body = response.body[: max(1, len(response.body) // 2)]
+        return response
+
+    def _run(self, routes: list[Route], request: Request, *, authenticate: bool) -> Response:
+        resolved = resolve(routes, request.method, request.path)
+        if resolved is None:
+            return error_response(
+                errors.not_found(
+                    "not_found", f"Unrecognized request URL ({request.method} {request.path})."
+                )
+            )
+        matched, args = resolved
+        try:
+            request.parse_body()
+            if authenticate:
+                role = self.state.key_role(request.api_key())
+                if role is None or (role == "public" and not matched.public):
+                    # Never echo the key: a 401 body may end up in a log.
+                    raise SandboxError(401, "unauthorized", errors.INVALID_API_KEY)
+            status, data = matched.handler(self.state, request.params, args)
+        except SandboxError as error:
+            return error_response(error)
+        except Exception:
+            logger.exception("Sandbox error on %s %s", request.method, request.path)
+            return error_response(SandboxError(500, "internal_server_error", STATUS_ERRORS[500][1]))
+        return json_response(status, data)
+
+    def _preflight(self, request: Request) -> Response:
+        asked = request.header("Access-Control-Request-Headers")
+        return Response(
+            204,
+            b"",
+            [
+                *_CORS,
+                ("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS"),
+                ("Access-Control-Allow-Headers", asked or "Authorization, Content-Type, Accept"),
+                ("Access-Control-Max-Age", "600"),
+            ],
+        )
+
+    def _record(self, request: Request, status: int) -> None:
+        query = _ACCESS_TOKEN.sub(r"\1\2[redacted]", request.query_string)
+        self.state.record_request(request.method, request.path, status, query)
