@@ -1,0 +1,41 @@
+"""A local, stateful emulator of the AcceptOn API (stdlib only: no Django, no client).
+
+``SandboxServer().start()`` serves it on a free port; ``embedded_sandbox()`` is the one shared
+server of this process; the ``accepton_sandbox`` pytest fixture hands a fresh one to each test.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from .app import SandboxApp
+from .cards import TEST_CARDS
+from .errors import SandboxError
+from .faults import Fault
+from .records import RequestRecord
+from .server import SandboxServer
+from .state import SandboxState
+
+__all__ = [
+    "TEST_CARDS",
+    "Fault",
+    "RequestRecord",
+    "SandboxApp",
+    "SandboxError",
+    "SandboxServer",
+    "SandboxState",
+    "embedded_sandbox",
+]
+
+_embedded: SandboxServer | None = None
+_embedded_lock = threading.Lock()
+
+
+def embedded_sandbox() -> SandboxServer:
+    """The process-wide sandbox, started on first use (on a free port, with fresh keys) and
+    kept until the process exits."""
+    global _embedded
+    with _embedded_lock:
+        if _embedded is None:
+            _embedded = SandboxServer().start()
+        return _embedded
