@@ -81,10 +81,14 @@ class SandboxApp:
         self._sleep = sleep
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        head = str(environ.get("REQUEST_METHOD", "")).upper() == "HEAD"
+        if head:
+            # HEAD is GET without a body; sending one would corrupt a kept-alive connection.
+            environ = {**environ, "REQUEST_METHOD": "GET"}
         response = self.handle(environ)
         headers = [*response.headers, ("Content-Length", str(len(response.body)))]
         start_response(response.status_line, headers)
-        return [response.body]
+        return [b"" if head else response.body]
 
     def handle(self, environ: WSGIEnvironment) -> Response:
         try:
