@@ -9,9 +9,10 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from django_accepton.api import current_environment, get_client
+from django_accepton.api import current_environment, get_client, get_connection
 from django_accepton.conf import get_settings
 from django_accepton.models import TransactionToken
 from django_accepton.products import ProductInfo, describe_product
@@ -48,6 +49,20 @@ def _target(info: ProductInfo) -> tuple[ContentType | None, str]:
     return ContentType.objects.get_for_model(info.instance), str(info.instance.pk)
 
 
+def _account() -> str:
+    """The AcceptOn account tokens are minted on: its host and public key (never the secret).
+
+    A token exists only on the account that minted it. New keys, or an embedded sandbox that
+    started again with the process (new port, new keys, no tokens), must not be handed a token
+    of the old one.
+    """
+    try:
+        connection = get_connection()
+    except ImproperlyConfigured:
+        return get_client().base_url
+    return f"{connection.base_url}|{connection.public_key}"
+
+
 def _fingerprint(
     environment: str, info: ProductInfo, content_type: ContentType | None, object_id: str
 ) -> str:
@@ -55,6 +70,7 @@ def _fingerprint(
     # a new price can never reuse a token minted for the old one.
     parts = [
         environment,
+        _account(),
         str(content_type.pk if content_type else ""),
         object_id,
         info.reference,
