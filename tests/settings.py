@@ -4,12 +4,17 @@ The database comes from ``DATABASE_URL`` (SQLite by default) so that the same su
 SQLite and on PostgreSQL; the AcceptOn API is the package's sandbox, started per test session.
 """
 
+import sys
 from pathlib import Path
 
 import environ
 
 env = environ.Env()
 BASE_DIR = Path(__file__).resolve().parent
+# The example store is installed too (under /store/), for the browser tests that buy from it.
+EXAMPLE_PROJECT = BASE_DIR.parent / "example_project"
+if str(EXAMPLE_PROJECT) not in sys.path:
+    sys.path.append(str(EXAMPLE_PROJECT))
 
 SECRET_KEY = "tests-only-django-secret"  # signs test sessions only
 DEBUG = False
@@ -32,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_accepton",
+    "store",
 ]
 
 MIDDLEWARE = [
@@ -41,6 +47,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "tests.secret_watch.ScanResponsesMiddleware",
 ]
 
 ROOT_URLCONF = "tests.urls"
@@ -54,6 +61,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "store.context_processors.accepton",
             ]
         },
     }
@@ -66,6 +74,8 @@ REST_FRAMEWORK = {"DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}
 # The embedded sandbox; tests that talk to AcceptOn point this at the per-session sandbox server
 # (see the ``accepton`` fixture in tests/conftest.py).
 ACCEPTON = {"ENVIRONMENT": "sandbox"}
+
+STORE_PLAN_TOKENS: dict[str, str] = {}
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default="redis://127.0.0.1:6379/1")
