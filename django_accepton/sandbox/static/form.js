@@ -235,6 +235,11 @@
     var amountText = formatAmount(token.amount, token.currency);
     el("description").textContent = token.description || "";
     el("amount").textContent = amountText;
+    var period = token.plan && token.plan.period_unit;
+    if (period === "month" || period === "year") {
+      el("billing-period").textContent = "Billed every " + period + " until cancelled.";
+      show(el("billing-period"), true);
+    }
     document.title = (token.description ? token.description + " – " : "") + amountText;
     payButton.textContent = "Pay " + amountText;
     additionalFields.forEach(function (key) {
@@ -249,8 +254,12 @@
     setState("ready");
     reportHeight();
     if (appearance !== "inline") {
-      var first = customerEmail ? el(additionalFields.length ? ADDITIONAL_FIELDS[additionalFields[0]].id : "card-number") : el("email");
-      first.focus();
+      /* Inline forms do not take focus: that would scroll the merchant's page. */
+      var firstId = "email";
+      if (customerEmail) {
+        firstId = additionalFields.length ? ADDITIONAL_FIELDS[additionalFields[0]].id : "card-number";
+      }
+      el(firstId).focus();
     }
   }
 
@@ -331,6 +340,8 @@
     insufficient_funds: "card-number",
     invalid_card: "card-number",
     invalid_expiry: "exp-month",
+    invalid_cvc: "cvc",
+    invalid_email: "email",
     invalid_promo_code: "promo-code",
   };
 
