@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 
@@ -43,3 +44,47 @@ def accepton(accepton_sandbox, settings):
     }
     token_cache_stats.reset()
     return accepton_sandbox
+
+
+@pytest.fixture
+def signal_log():
+    """Every charge_verified / charge_rejected sent during the test, in order."""
+    from django_accepton.signals import charge_rejected, charge_verified
+
+    log: list[tuple[str, str, str]] = []
+
+    def on_verified(sender: Any, charge: Any, token: Any, **kwargs: Any) -> None:
+        log.append(("verified", charge.pk, token.pk))
+
+    def on_rejected(sender: Any, charge_id: str, token: Any, reason: str, **kwargs: Any) -> None:
+        log.append(("rejected", charge_id, str(reason)))
+
+    charge_verified.connect(on_verified, weak=False, dispatch_uid="test-verified")
+    charge_rejected.connect(on_rejected, weak=False, dispatch_uid="test-rejected")
+    yield log
+    charge_verified.disconnect(dispatch_uid="test-verified")
+    charge_rejected.disconnect(dispatch_uid="test-rejected")
+
+
+# Figures the proof tests measure, printed as one table at the end of the run (`make proofs`).
+PROOF_FIGURES: list[tuple[str, str, str]] = []
+
+
+@pytest.fixture
+def proof():
+    """Record a measured figure beside what it must be: ``proof(name, measured, required)``."""
+
+    def record(name: str, measured: object, required: object) -> None:
+        PROOF_FIGURES.append((name, str(measured), str(required)))
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if not PROOF_FIGURES:
+        return
+    width = max(len(name) for name, _, _ in PROOF_FIGURES)
+    terminalreporter.write_sep("-", "proofs")
+    terminalreporter.write_line(f"{'proof'.ljust(width)}  {'measured':>12}  required")
+    for name, measured, required in PROOF_FIGURES:
+        terminalreporter.write_line(f"{name.ljust(width)}  {measured:>12}  {required}")

@@ -4,12 +4,9 @@ import re
 from datetime import date
 from typing import Any
 
-import pytest
 import requests
 from django.template import Context, Template
 from django.test import RequestFactory
-
-from django_accepton.signals import charge_rejected, charge_verified
 
 SUCCESS_CARD = "4242424242424242"
 DECLINE_CARD = "4000000000000002"
@@ -48,20 +45,3 @@ def token_in(html: str) -> str:
     match = re.search(r'data-token="([^"]+)"', html)
     assert match, html
     return match.group(1)
-
-
-@pytest.fixture
-def signal_log():
-    log: list[tuple[str, str, str]] = []
-
-    def on_verified(sender: Any, charge: Any, token: Any, **kwargs: Any) -> None:
-        log.append(("verified", charge.pk, token.pk))
-
-    def on_rejected(sender: Any, charge_id: str, token: Any, reason: str, **kwargs: Any) -> None:
-        log.append(("rejected", charge_id, str(reason)))
-
-    charge_verified.connect(on_verified, weak=False, dispatch_uid="test-verified")
-    charge_rejected.connect(on_rejected, weak=False, dispatch_uid="test-rejected")
-    yield log
-    charge_verified.disconnect(dispatch_uid="test-verified")
-    charge_rejected.disconnect(dispatch_uid="test-rejected")
