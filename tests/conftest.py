@@ -30,20 +30,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture
-def accepton(accepton_sandbox, settings):
-    """Point django-accepton at this session's sandbox server, with fresh state."""
+def accepton(accepton_settings):
+    """The package's own ``accepton_settings`` fixture, with the token counters at zero."""
     from django_accepton.services.tokens import token_cache_stats
 
-    settings.ACCEPTON = {
-        "ENVIRONMENT": "sandbox",
-        "BASE_URL": accepton_sandbox.url,
-        "SECRET_KEY": accepton_sandbox.secret_key,
-        "PUBLIC_KEY": accepton_sandbox.public_key,
-        # Faults are injected per test: a retry would only consume them and slow the suite.
-        "MAX_RETRIES": 0,
-    }
     token_cache_stats.reset()
-    return accepton_sandbox
+    return accepton_settings
 
 
 @pytest.fixture
