@@ -32,7 +32,7 @@ def accepton_sandbox(accepton_sandbox_session: SandboxServer) -> Iterator[Sandbo
 
 
 @pytest.fixture
-def accepton_settings(accepton_sandbox: SandboxServer, settings: Any) -> Iterator[SandboxServer]:
+def accepton_settings(accepton_sandbox: SandboxServer, settings: Any) -> SandboxServer:
     """For Django projects (needs pytest-django): ``settings.ACCEPTON`` points at the sandbox.
 
     The store under test then mints tokens, verifies charges and syncs against the emptied
@@ -46,4 +46,4 @@ def accepton_settings(accepton_sandbox: SandboxServer, settings: Any) -> Iterato
         "PUBLIC_KEY": accepton_sandbox.public_key,
         "MAX_RETRIES": 0,
     }
-    yield accepton_sandbox
+    return accepton_sandbox
