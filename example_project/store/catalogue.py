@@ -1,0 +1,151 @@
+"""What the store sells on the AcceptOn side: subscription plans and a promo code.
+
+Products are only local rows (each order gets its own token), but plans and promo codes are
+AcceptOn objects. ``ensure_remote_catalogue()`` creates the missing ones through the API client,
+matching plans by name and codes by name, so running it again changes nothing.
+
+A customer subscribes by paying a plan's *recurring* (``rtx_``) token. AcceptOn has no API call
+that makes one: they are made in its dashboard, one per plan, and configured here through
+``settings.STORE_PLAN_TOKENS`` (plan id -> token). The sandbox stands in for the dashboard with
+a test control, so in the sandbox environment the tokens are minted on first use.
+
+The embedded sandbox lives inside the Django process and starts empty in each process (the
+autoreloader's child included), so the store sets it up there, once per process, on first use.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+import requests
+from django.conf import settings
+
+from django_accepton.api import get_client
+from django_accepton.client import NotFoundError, Plan
+from django_accepton.conf import get_settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PlanSpec:
+    name: str
+    amount: int
+    currency: str
+    period_unit: str
+    blurb: str
+
+
+PLANS = (
+    PlanSpec(
+        "Letter of the month", 900, "usd", "month", "A letter-writing kit in the post every month."
+    ),
+    PlanSpec("Ink club", 1500, "usd", "month", "A new ink to try every month, 30 ml."),
+    PlanSpec(
+        "Letter of the month, yearly", 9000, "usd", "year", "Twelve kits for the price of ten."
+    ),
+)
+PROMO_CODES = (("WELCOME10", "percentage", 10),)
+
+_lock = threading.Lock()
+_setup_lock = threading.Lock()
+_ready_for: set[str] = set()
+_sandbox_tokens: dict[tuple[str, str], str] = {}
+
+
+def _account() -> str:
+    """Which AcceptOn account the client talks to: a new embedded sandbox is a new account."""
+    conf = get_settings()
+    client = get_client()
+    return f"{conf.environment}|{client.base_url}"
+
+
+def ensure_remote_catalogue() -> dict[str, int]:
+    """Create the plans and promo codes AcceptOn does not have yet; answer how many were made."""
+    client = get_client()
+    existing = {plan.name for plan in client.plans.iter_all()}
+    created = {"plans": 0, "promo_codes": 0}
+    for spec in PLANS:
+        if spec.name not in existing:
+            client.plans.create(spec.name, spec.amount, spec.currency, spec.period_unit)
+            created["plans"] += 1
+    for name, promo_type, value in PROMO_CODES:
+        try:
+            client.promo_codes.retrieve(name)
+        except NotFoundError:
+            client.promo_codes.create(name, promo_type, value)
+            created["promo_codes"] += 1
+    with _lock:
+        _ready_for.add(_account())
+    return created
+
+
+def ensure_embedded_sandbox_ready() -> None:
+    """Set up the embedded sandbox of this process once (a no-op anywhere else)."""
+    if not get_settings().uses_embedded_sandbox:
+        return
+    with _setup_lock:
+        if _account() in _ready_for:
+            return
+        created = ensure_remote_catalogue()
+    logger.info("Embedded AcceptOn sandbox set up: %s", created)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A plan the store offers, with what the subscriptions page needs to sell it."""
+
+    plan: Plan
+    token: str
+    blurb: str
+
+
+def _spec(plan: Plan) -> PlanSpec | None:
+    return next((spec for spec in PLANS if spec.name == plan.name), None)
+
+
+def recurring_token(plan: Plan) -> str | None:
+    """The ``rtx_`` token customers pay to subscribe to ``plan``, or ``None`` if there is none."""
+    configured = getattr(settings, "STORE_PLAN_TOKENS", {}).get(plan.id)
+    if configured:
+        return str(configured)
+    if get_settings().environment != "sandbox":
+        return None
+    key = (_account(), plan.id)
+    with _lock:
+        token = _sandbox_tokens.get(key)
+    if token is None:
+        # The sandbox's stand-in for AcceptOn's dashboard (docs/sandbox.md, test controls).
+        answer = requests.post(
+            f"{get_client().base_url}/__sandbox__/recurring_tokens",
+            json={"plan_id": plan.id},
+            timeout=get_settings().timeout,
+        )
+        answer.raise_for_status()
+        token = str(answer.json()["id"])
+        with _lock:
+            token = _sandbox_tokens.setdefault(key, token)
+    return token
+
+
+def offers() -> list[Offer]:
+    """The store's plans that AcceptOn has and that can be paid, cheapest first."""
+    ensure_embedded_sandbox_ready()
+    result = []
+    for plan in get_client().plans.iter_all():
+        spec = _spec(plan)
+        if spec is None:
+            continue
+        token = recurring_token(plan)
+        if token:
+            result.append(Offer(plan, token, spec.blurb))
+    return sorted(result, key=lambda offer: (offer.plan.period_unit, offer.plan.amount))
+
+
+def find_plan(plan_id: str) -> Plan | None:
+    try:
+        return get_client().plans.retrieve(plan_id)
+    except NotFoundError:
+        return None

@@ -1,0 +1,89 @@
+"""The example store's settings: every knob comes from the environment (see .env.example)."""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+if (BASE_DIR / ".env").exists():
+    env.read_env(str(BASE_DIR / ".env"))
+
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="django-insecure-example-store-only")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_accepton",
+    "store",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "store_site.urls"
+WSGI_APPLICATION = "store_site.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "store.context_processors.accepton",
+            ]
+        },
+    }
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+TIME_ZONE = "UTC"
+STATIC_URL = "/static/"
+LOGIN_URL = "/admin/login/"
+
+ACCEPTON = {
+    "ENVIRONMENT": env("ACCEPTON_ENVIRONMENT", default="sandbox"),
+    "SECRET_KEY": env("ACCEPTON_SECRET_KEY", default=None),
+    "PUBLIC_KEY": env("ACCEPTON_PUBLIC_KEY", default=None),
+    "BASE_URL": env("ACCEPTON_BASE_URL", default=None),
+    # Paid, refused or still being confirmed: the order page says which.
+    "SUCCESS_URL": "store:order_status",
+    "FAILURE_URL": "store:order_status",
+    "PENDING_URL": "store:order_status",
+}
+# Recurring (rtx_) tokens made in AcceptOn's dashboard, one per plan: "pln_a=rtx_b,pln_c=rtx_d".
+# The sandbox needs none: the store mints them through its test controls.
+STORE_PLAN_TOKENS = env.dict("STORE_PLAN_TOKENS", default={})
+
+# Celery (store_site/celery.py). Without a broker, tasks run inline in the web process, so the
+# demo needs no Redis; with CELERY_BROKER_URL set, start a worker (and beat for the schedule).
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or "memory://"
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default="") or None
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
+CELERY_TASK_EAGER_PROPAGATES = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django_accepton": {"handlers": ["console"], "level": "INFO"}},
+}
