@@ -25,8 +25,13 @@ TIME_ZONE = "UTC"
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'test.sqlite3'}")}
 DATABASES["default"]["TEST"] = {"NAME": None}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # A file (not :memory:) so that threads in transactional tests share one database.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-run.sqlite3")}
+    # A file (not :memory:) so that threads in transactional tests share one database. It sits
+    # next to the configured one, so runs with different DATABASE_URLs never share it.
+    configured = Path(DATABASES["default"]["NAME"])
+    test_name = BASE_DIR / "test-run.sqlite3"
+    if configured.name not in ("", ":memory:") and configured != BASE_DIR / "test.sqlite3":
+        test_name = configured.with_name(f"{configured.stem}-test-run.sqlite3")
+    DATABASES["default"]["TEST"] = {"NAME": str(test_name)}
 
 INSTALLED_APPS = [
     "django.contrib.admin",

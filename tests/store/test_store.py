@@ -1,0 +1,228 @@
+"""The example store without a browser: money, outcomes, subscriptions, seeding."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.template import Context, Template
+from django.urls import reverse
+from django.utils import timezone
+from store import catalogue
+from store.models import Membership, Order, Product
+from store.money import format_money
+
+from django_accepton.models import Charge, Verification
+
+CARD = "4242424242424242"
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "text"),
+    [
+        (4500, "usd", "$45.00"),
+        (5, "usd", "$0.05"),
+        (123456789, "eur", "€1,234,567.89"),
+        (1250, "jpy", "¥1,250"),
+        (990, "chf", "9.90 CHF"),
+        (1500, "kwd", "1.500 KWD"),
+        (-250, "gbp", "-£2.50"),
+        (None, "usd", ""),
+    ],
+)
+def test_money(amount, currency, text):
+    assert format_money(amount, currency) == text
+
+
+def test_money_filter():
+    template = Template("{% load store_tags %}{{ amount|money:currency }}")
+    assert template.render(Context({"amount": 4500, "currency": "usd"})) == "$45.00"
+
+
+@pytest.fixture
+def shop(accepton, settings, transactional_db):
+    # The store is paid by a charge_verified receiver, sent when the transaction commits.
+    settings.ACCEPTON = {
+        **settings.ACCEPTON,
+        "SUCCESS_URL": "store:order_status",
+        "FAILURE_URL": "store:order_status",
+        "PENDING_URL": "store:order_status",
+    }
+    return Product.objects.create(slug="pen", name="Pen", price=4500)
+
+
+def _order_with_token(client: Any, product: Product) -> tuple[Order, str]:
+    answer = client.post(reverse("store:buy", args=[product.slug]))
+    order = Order.objects.get()
+    assert answer["Location"] == order.get_absolute_url()
+    page = client.get(order.get_absolute_url()).content.decode()
+    token = page.split('data-token="')[1].split('"')[0]
+    return order, token
+
+
+def _return(client: Any, token: str, charge_id: str) -> Any:
+    return client.post(
+        f"{reverse('accepton:return')}?token={token}",
+        {"response": json.dumps({"id": charge_id})},
+        follow=True,
+    )
+
+
+def test_the_order_page_sells_the_order_and_shows_money(client, shop):
+    order, token = _order_with_token(client, shop)
+    page = client.get(order.get_absolute_url()).content.decode()
+    assert "$45.00" in page
+    assert token.startswith("txn_")
+    assert 'data-target="payment-form"' not in page
+    inline = client.get(order.get_absolute_url() + "?form=inline").content.decode()
+    assert 'data-target="payment-form"' in inline
+    # The same order at the same price keeps its token.
+    assert f'data-token="{token}"' in inline
+
+
+def test_a_paid_order_says_thank_you(client, shop, accepton):
+    order, token = _order_with_token(client, shop)
+    charge = accepton.state.create_form_charge(token, CARD, 12, 2040, "123", "a@example.com")
+    answer = _return(client, token, charge["id"])
+    assert answer.redirect_chain[-1][0] == order.get_absolute_url()
+    assert "Thank you! Your payment was received." in answer.content.decode()
+    order.refresh_from_db()
+    assert (order.status, order.amount_paid, order.charge_id) == ("paid", 4500, charge["id"])
+
+
+def test_a_refused_charge_leaves_the_order_payable_with_a_reason(client, shop, accepton):
+    order, token = _order_with_token(client, shop)
+    accepton.state.set_charge_override(amount=100)
+    charge = accepton.state.create_form_charge(token, CARD, 12, 2040, "123", "a@example.com")
+    answer = _return(client, token, charge["id"])
+    page = answer.content.decode()
+    assert "The payment did not match the order&#x27;s price." in page
+    order.refresh_from_db()
+    assert order.status == Order.Status.AWAITING_PAYMENT
+
+
+def test_an_unreachable_acceptOn_means_confirming_then_paid(client, shop, accepton):
+    order, token = _order_with_token(client, shop)
+    charge = accepton.state.create_form_charge(token, CARD, 12, 2040, "123", "a@example.com")
+    accepton.state.add_fault({"status": 503, "count": 1, "path_prefix": "/v1/charges"})
+    answer = _return(client, token, charge["id"])
+    assert "We are confirming your payment" in answer.content.decode()
+    assert '<meta http-equiv="refresh" content="5">' in answer.content.decode()
+    claim = Charge.objects.get()
+    assert claim.verification == Verification.PENDING
+    order.refresh_from_db()
+    assert order.status == Order.Status.AWAITING_PAYMENT
+
+    # The page refreshes itself; once AcceptOn answers again, the order is paid.
+    Charge.objects.filter(pk=claim.pk).update(last_attempt_at=timezone.now() - timedelta(minutes=1))
+    status_url = answer.redirect_chain[-1][0]
+    again = client.get(status_url, follow=True)
+    assert "Thank you! Your payment was received." in again.content.decode()
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+
+
+def test_an_unknown_token_is_not_an_order(client, shop):
+    assert client.get(reverse("store:order_status") + "?token=txn_nope").status_code == 404
+
+
+# ----- subscriptions --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def plans(accepton, db):
+    catalogue.ensure_remote_catalogue()
+    return {offer.plan.name: offer for offer in catalogue.offers()}
+
+
+def _subscribe(client: Any, accepton: Any, offer: Any, email: str = "bea@example.com") -> Any:
+    charge = accepton.state.create_form_charge(offer.token, CARD, 12, 2040, "123", email)
+    url = reverse("store:subscribe_return", args=[offer.plan.id])
+    answer = client.post(url, {"response": json.dumps(charge)}, follow=True)
+    return charge, answer
+
+
+def test_seeding_is_idempotent_on_both_sides(accepton, db):
+    call_command("seed_store", verbosity=0)
+    call_command("seed_store", verbosity=0)
+    assert Product.objects.count() == 4
+    assert accepton.state.list_plans()["total"] == len(catalogue.PLANS)
+    assert accepton.state.list_promo_codes()["total"] == 1
+
+
+def test_subscribing_records_one_membership_per_payment(client, accepton, plans):
+    offer = plans["Ink club"]
+    assert offer.token.startswith("rtx_")
+    charge, answer = _subscribe(client, accepton, offer)
+    membership = Membership.objects.get()
+    assert answer.redirect_chain[-1][0] == membership.get_absolute_url()
+    assert "Welcome to Ink club!" in answer.content.decode()
+    remote = accepton.state.retrieve_subscription(membership.subscription_id)
+    assert (remote["email"], remote["active"]) == ("bea@example.com", True)
+
+    # The form's answer arriving again subscribes nobody twice.
+    url = reverse("store:subscribe_return", args=[offer.plan.id])
+    client.post(url, {"response": json.dumps(charge)})
+    assert Membership.objects.count() == 1
+    # Nor can that payment be presented for another plan.
+    other = plans["Letter of the month"]
+    answer = client.post(
+        reverse("store:subscribe_return", args=[other.plan.id]),
+        {"response": json.dumps(charge)},
+        follow=True,
+    )
+    assert "already used for another plan" in answer.content.decode()
+    assert Membership.objects.count() == 1
+
+
+def test_a_payment_for_another_plan_subscribes_to_nothing(client, accepton, plans):
+    ink, letters = plans["Ink club"], plans["Letter of the month"]
+    charge = accepton.state.create_form_charge(ink.token, CARD, 12, 2040, "123", "c@example.com")
+    answer = client.post(
+        reverse("store:subscribe_return", args=[letters.plan.id]),
+        {"response": json.dumps(charge)},
+        follow=True,
+    )
+    assert "another plan" in answer.content.decode()
+    assert not Membership.objects.exists()
+
+
+def test_a_promo_code_may_lower_the_first_payment(client, accepton, plans):
+    offer = plans["Ink club"]
+    charge = accepton.state.create_form_charge(
+        offer.token, CARD, 12, 2040, "123", "d@example.com", promo_code="WELCOME10"
+    )
+    client.post(
+        reverse("store:subscribe_return", args=[offer.plan.id]), {"response": json.dumps(charge)}
+    )
+    membership = Membership.objects.get()
+    assert (membership.amount_paid, membership.promo_code) == (1350, "WELCOME10")
+
+
+def test_cancelling_reaches_acceptOn_and_survives_a_dashboard_cancel(client, accepton, plans):
+    _subscribe(client, accepton, plans["Ink club"])
+    membership = Membership.objects.get()
+    # Cancelled in AcceptOn's dashboard first: cancelling here still ends in "cancelled".
+    accepton.state.cancel_subscription(membership.subscription_id)
+    client.post(reverse("store:membership_cancel", args=[membership.public_id]))
+    membership.refresh_from_db()
+    assert membership.status == Membership.Status.CANCELLED
+
+
+def test_a_malformed_answer_is_a_bad_request(client, accepton, plans):
+    offer = plans["Ink club"]
+    url = reverse("store:subscribe_return", args=[offer.plan.id])
+    assert client.post(url, {"response": "{not json"}).status_code == 400
+
+
+def test_configured_recurring_tokens_win(accepton, plans, settings):
+    offer = plans["Ink club"]
+    settings.STORE_PLAN_TOKENS = {offer.plan.id: "rtx_fromthedashboard"}
+    assert catalogue.recurring_token(offer.plan) == "rtx_fromthedashboard"
+
+
+def test_the_store_migrations_are_complete(db):
+    call_command("makemigrations", "store", "--check", "--dry-run", verbosity=0)
