@@ -115,10 +115,19 @@ def shoot(page: Any, name: str, *, full_page: bool = False) -> None:
         return
     folder = Path(SCREENSHOTS)
     folder.mkdir(parents=True, exist_ok=True)
+    viewport = page.viewport_size
+    if full_page:
+        # Playwright's own full-page capture resizes the page behind the payment frame's back,
+        # and the frame (another renderer process) is pictured at its old size. A viewport as
+        # tall as the page avoids that.
+        height = page.evaluate("document.documentElement.scrollHeight")
+        page.set_viewport_size({"width": viewport["width"], "height": height})
     # The payment form is a cross-origin frame, painted by another renderer process: give it a
     # moment to paint what was just typed, or the picture shows the frame a step behind.
     page.wait_for_timeout(300)
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=full_page, animations="disabled")
+    page.screenshot(path=str(folder / f"{name}.png"), animations="disabled")
+    if full_page:
+        page.set_viewport_size(viewport)
 
 
 def fill_card(frame: Any, card: str, *, email: str = "ann@example.com", promo: str = "") -> None:
