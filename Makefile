@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # SQLite first; PostgreSQL too when POSTGRES_URL names a server (CI always sets it).
 SQLITE_URL := sqlite:///$(CURDIR)/tests/test.sqlite3
 
-.PHONY: demo test install lint typecheck migrations-check pytest docs proofs bench clean
+.PHONY: demo test install lint typecheck migrations-check pytest docs screenshots proofs bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,15 @@ pytest: install
 		echo "== POSTGRES_URL is not set: the PostgreSQL-only tests (row locks, concurrency) did not run"; \
 	fi
 
-test: lint typecheck migrations-check pytest
+# The documentation site; any Sphinx warning fails the build.
+docs: install
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
+# The pictures in docs/screenshots/, taken by the browser tests.
+screenshots: install
+	DATABASE_URL=$(SQLITE_URL) ACCEPTON_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -p no:cacheprovider -q -m browser
+
+test: lint typecheck migrations-check docs pytest
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache docs/_build tests/*.sqlite3
