@@ -8,6 +8,7 @@ mean nothing in another.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -66,6 +67,9 @@ class Verification(models.TextChoices):
     PENDING = "pending", _("Pending")
     VERIFIED = "verified", _("Verified")
     REJECTED = "rejected", _("Rejected")
+    # A charge the sync copied from AcceptOn that no checkout has claimed (yet): a mirror only.
+    # A later claim of its id takes the row over (see services.verification.verify_charge).
+    UNCLAIMED = "unclaimed", _("Unclaimed (synced)")
 
 
 class Charge(models.Model):
@@ -106,6 +110,10 @@ class Charge(models.Model):
         verbose_name = _("charge")
         ordering = ("-claimed_at",)
         permissions = (("refund_charge", _("Can refund charges through AcceptOn")),)
+        indexes = (
+            # The admin's default list (newest first) and its environment filter.
+            models.Index(fields=("environment", "-created"), name="accepton_charge_env_created"),
+        )
         constraints = (
             # The database, not only the code, refuses a second fulfilment of one token.
             models.UniqueConstraint(
@@ -121,3 +129,243 @@ class Charge(models.Model):
     @property
     def refundable_amount(self) -> int:
         return max((self.amount or 0) - self.amount_refunded, 0)
+
+
+class Refund(models.Model):
+    """A refund AcceptOn made, as it answered the refund call.
+
+    AcceptOn has no call that lists refunds, so these rows come only from refunds made through
+    :func:`django_accepton.services.refunds.refund`; ``RefundRequest`` records every attempt.
+    """
+
+    id = models.CharField(primary_key=True, max_length=64)
+    environment = models.CharField(max_length=16, choices=Environment.choices)
+    charge = models.ForeignKey(Charge, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.PositiveBigIntegerField(help_text=_("In the currency's minor unit (cents)."))
+    currency = models.CharField(max_length=3, blank=True)
+    reason = models.CharField(max_length=255, blank=True)
+    created = models.DateTimeField(null=True, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("refund")
+        ordering = ("-created",)
+
+    def __str__(self) -> str:
+        return self.id
+
+
+class RefundState(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    # The call may or may not have reached AcceptOn: the amount stays reserved until
+    # services.refunds.reconcile_refunds settles it.
+    UNKNOWN = "unknown", _("Outcome unknown")
+
+
+class RefundRequest(models.Model):
+    """One attempt to refund a charge: who asked, how much, why, and what AcceptOn answered.
+
+    The row is committed before AcceptOn is called, so every outcome (even a crash in between)
+    leaves a trace, and its amount counts against the charge until the attempt has failed.
+    """
+
+    environment = models.CharField(max_length=16, choices=Environment.choices)
+    charge = models.ForeignKey(Charge, on_delete=models.PROTECT, related_name="refund_requests")
+    amount = models.PositiveBigIntegerField(help_text=_("In the currency's minor unit (cents)."))
+    reason = models.CharField(max_length=255, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    state = models.CharField(
+        max_length=16, choices=RefundState.choices, default=RefundState.REQUESTED
+    )
+    error = models.TextField(blank=True)
+    refund = models.OneToOneField(
+        Refund, null=True, blank=True, on_delete=models.SET_NULL, related_name="request"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("refund request")
+        ordering = ("-created",)
+        indexes = (
+            # reconcile_refunds looks for old unsettled requests.
+            models.Index(fields=("state", "updated"), name="accepton_refundreq_state"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.amount} of {self.charge_id} ({self.state})"
+
+
+class PeriodUnit(models.TextChoices):
+    MONTH = "month", _("Month")
+    YEAR = "year", _("Year")
+
+
+class Plan(models.Model):
+    """A recurring plan (``pln_…``). AcceptOn can create plans but neither change nor delete
+    them through its API; ``deleted_at`` is set when a full sync no longer finds one."""
+
+    id = models.CharField(primary_key=True, max_length=64)
+    environment = models.CharField(max_length=16, choices=Environment.choices)
+    name = models.CharField(max_length=255)
+    amount = models.PositiveBigIntegerField(help_text=_("In the currency's minor unit (cents)."))
+    currency = models.CharField(max_length=3)
+    period_unit = models.CharField(max_length=8, choices=PeriodUnit.choices)
+    created = models.DateTimeField(null=True, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    synced_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When AcceptOn's data was last written here.")
+    )
+    last_seen_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When a sync last found it on AcceptOn.")
+    )
+    deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When a full sync found it gone from AcceptOn.")
+    )
+
+    class Meta:
+        verbose_name = _("plan")
+        ordering = ("-created",)
+        indexes = (
+            # Finding the rows a full sync did not see.
+            models.Index(fields=("environment", "last_seen_at"), name="accepton_plan_seen"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.id})"
+
+
+class Subscription(models.Model):
+    """A customer's subscription to a plan (``sub_…``).
+
+    ``plan_id`` always holds AcceptOn's plan id. The foreign key has no database constraint so
+    that subscriptions can be synced before, or without, their plan; ``plan`` is ``None`` (with
+    ``select_related``) until that plan has been synced.
+    """
+
+    id = models.CharField(primary_key=True, max_length=64)
+    environment = models.CharField(max_length=16, choices=Environment.choices)
+    plan = models.ForeignKey(
+        Plan,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="subscriptions",
+    )
+    active = models.BooleanField(default=True)
+    email = models.CharField(max_length=254, blank=True)
+    last_billed_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(
+        null=True, blank=True, help_text=_("Only when AcceptOn sends it (the sandbox does).")
+    )
+    raw = models.JSONField(default=dict, blank=True)
+    synced_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When AcceptOn's data was last written here.")
+    )
+
+    class Meta:
+        verbose_name = _("subscription")
+        ordering = ("-created",)
+        permissions = (("cancel_subscription", _("Can cancel subscriptions through AcceptOn")),)
+        indexes = (
+            models.Index(fields=("environment", "active"), name="accepton_sub_env_active"),
+            models.Index(fields=("email",), name="accepton_sub_email"),
+        )
+
+    def __str__(self) -> str:
+        return self.id
+
+
+class PromoType(models.TextChoices):
+    AMOUNT = "amount", _("Amount off (minor units)")
+    FIXED_PRICE = "fixed_price", _("Fixed price (minor units)")
+    PERCENTAGE = "percentage", _("Percentage off")
+
+
+class PromoCode(models.Model):
+    """A promo code. AcceptOn identifies codes by name only (no id), and a code can be renamed,
+    so the row has a local key and its name is unique per environment."""
+
+    environment = models.CharField(max_length=16, choices=Environment.choices)
+    name = models.CharField(max_length=255)
+    promo_type = models.CharField(max_length=16, choices=PromoType.choices)
+    value = models.DecimalField(
+        max_digits=18,
+        decimal_places=6,
+        help_text=_(
+            "Minor units for amount and fixed price; for a percentage, 0.15 and 15 both mean 15 %."
+        ),
+    )
+    created = models.DateTimeField(null=True, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    synced_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When AcceptOn's data was last written here.")
+    )
+    last_seen_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When a sync last found it on AcceptOn.")
+    )
+    deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When a full sync found it gone from AcceptOn.")
+    )
+
+    class Meta:
+        verbose_name = _("promo code")
+        ordering = ("name",)
+        permissions = (
+            ("manage_promo_codes", _("Can create, change and delete promo codes on AcceptOn")),
+        )
+        constraints = (
+            models.UniqueConstraint(fields=("environment", "name"), name="accepton_promo_name"),
+        )
+        indexes = (
+            models.Index(fields=("environment", "last_seen_at"), name="accepton_promo_seen"),
+        )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SyncResource(models.TextChoices):
+    PLANS = "plans", _("Plans")
+    SUBSCRIPTIONS = "subscriptions", _("Subscriptions")
+    PROMO_CODES = "promo_codes", _("Promo codes")
+    CHARGES = "charges", _("Charges")
+
+
+class SyncState(models.Model):
+    """Bookkeeping of the sync of one resource in one environment: the last successful run
+    (incremental charge syncs start from it) and the lease that keeps two runs from
+    overlapping. The lease is a row field, not a database lock, because a fanned-out sync
+    holds it across many Celery tasks and processes."""
+
+    resource = models.CharField(max_length=32, choices=SyncResource.choices)
+    environment = models.CharField(max_length=16, choices=Environment.choices)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_success_started_at = models.DateTimeField(null=True, blank=True)
+    last_success_finished_at = models.DateTimeField(null=True, blank=True)
+    last_result = models.JSONField(default=dict, blank=True)
+    last_error = models.TextField(blank=True)
+    lock_token = models.CharField(max_length=64, blank=True, editable=False)
+    lock_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("sync state")
+        ordering = ("resource", "environment")
+        constraints = (
+            models.UniqueConstraint(
+                fields=("resource", "environment"), name="accepton_sync_state_unique"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.resource} ({self.environment})"
