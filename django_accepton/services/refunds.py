@@ -1,0 +1,286 @@
+"""Refunding verified charges, partially or in full, never beyond what was charged.
+
+Every attempt is a ``RefundRequest`` committed *before* AcceptOn is called, and its amount is
+added to ``Charge.amount_refunded`` in the same transaction, under a row lock on the charge.
+``amount_refunded`` is therefore the running total of refunds made *and* in flight, and no
+number of concurrent refunds can ask AcceptOn for more than the charge.
+
+What AcceptOn answers then settles the request:
+
+- a refund: ``succeeded``, with the ``Refund`` row;
+- a refusal (400, 401, 404, or 503 "maintenance", or a connection that never opened): ``failed``,
+  and the amount is released;
+- anything that leaves the outcome open (a 5xx, a dropped connection or a timeout after the
+  request went out, an answer that cannot be read): ``unknown``, and the amount stays
+  reserved until :func:`reconcile_refunds` settles it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from django_accepton.api import current_environment, get_client
+from django_accepton.client import (
+    AcceptOnError,
+    APIConnectionError,
+    AuthenticationError,
+    InvalidRequestError,
+    ServiceUnavailableError,
+)
+from django_accepton.client import Refund as RemoteRefund
+from django_accepton.models import Charge, Refund, RefundRequest, RefundState, Verification
+
+logger = logging.getLogger(__name__)
+
+# Older than the client's connect + read timeouts (5 + 30 s) with room to spare, so that the
+# reconciliation never settles a request whose call is still waiting for AcceptOn's answer.
+RECONCILE_AFTER_SECONDS = 120
+UNSETTLED = (RefundState.REQUESTED, RefundState.UNKNOWN)
+
+
+class RefundError(Exception):
+    """Base of the refund errors; ``request`` is the audit row, when one was written."""
+
+    def __init__(self, message: str, *, request: RefundRequest | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request = request
+
+
+class RefundNotAllowed(RefundError):
+    """The charge cannot be refunded from here (unknown, not verified, other environment)."""
+
+
+class InvalidRefundAmount(RefundError, ValueError):
+    """Not a positive whole number of minor units, or more than is left to refund."""
+
+
+class RefundDeclined(RefundError):
+    """AcceptOn refused the refund; nothing was refunded and the reservation was released."""
+
+
+class RefundOutcomeUnknown(RefundError):
+    """AcceptOn may or may not have refunded: the amount stays reserved until reconciled."""
+
+
+def _check_amount(amount: object) -> int:
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise InvalidRefundAmount(f"The amount must be whole minor units (cents), not {amount!r}.")
+    if amount <= 0:
+        raise InvalidRefundAmount(f"The amount must be positive, not {amount}.")
+    return amount
+
+
+def refund(
+    charge: Charge | str,
+    amount: int,
+    reason: str = "",
+    *,
+    requested_by: Any = None,
+) -> RefundRequest:
+    """Refund ``amount`` minor units of a verified charge; returns the succeeded request.
+
+    Raises ``InvalidRefundAmount`` or ``RefundNotAllowed`` before anything is recorded, and
+    ``RefundDeclined`` or ``RefundOutcomeUnknown`` after AcceptOn was asked (the request row,
+    on the exception, says what happened). Call it outside any transaction: the request must be
+    committed before AcceptOn is called.
+    """
+    charge_id = charge.pk if isinstance(charge, Charge) else charge
+    amount = _check_amount(amount)
+    request = _reserve(charge_id, amount, (reason or "").strip()[:255], requested_by)
+    try:
+        remote = get_client().refunds.create(charge_id, amount)
+    except (InvalidRequestError, AuthenticationError) as exc:
+        _release(request, f"AcceptOn refused the refund: {exc.message}")
+        raise RefundDeclined(exc.message, request=request) from exc
+    except ServiceUnavailableError as exc:
+        # AcceptOn answers 503 for maintenance, before processing anything.
+        _release(request, f"AcceptOn is unavailable; nothing was refunded: {exc.message}")
+        raise RefundDeclined(exc.message, request=request) from exc
+    except APIConnectionError as exc:
+        if not exc.request_sent:
+            _release(request, f"AcceptOn could not be reached; nothing was sent: {exc.message}")
+            raise RefundDeclined(exc.message, request=request) from exc
+        _mark_unknown(request, str(exc))
+        raise RefundOutcomeUnknown(exc.message, request=request) from exc
+    except AcceptOnError as exc:
+        _mark_unknown(request, str(exc))
+        raise RefundOutcomeUnknown(exc.message, request=request) from exc
+    except Exception as exc:
+        # Whatever broke, the call may have gone out: keep the amount reserved.
+        _mark_unknown(request, f"{type(exc).__name__}: {exc}")
+        raise
+    return _record_success(request, remote)
+
+
+def _reserve(charge_id: str, amount: int, reason: str, requested_by: Any) -> RefundRequest:
+    environment = current_environment()
+    with transaction.atomic():
+        locked = Charge.objects.select_for_update().filter(pk=charge_id).first()
+        if locked is None:
+            raise RefundNotAllowed(f"There is no charge {charge_id} here.")
+        if locked.environment != environment:
+            raise RefundNotAllowed(
+                f"Charge {charge_id} belongs to the {locked.environment} environment; "
+                f"this site talks to {environment}."
+            )
+        if locked.verification != Verification.VERIFIED:
+            raise RefundNotAllowed(
+                f"Only verified charges can be refunded; {charge_id} is "
+                f"{locked.get_verification_display().lower()}."
+            )
+        refundable = locked.refundable_amount
+        if amount > refundable:
+            raise InvalidRefundAmount(
+                f"{amount} is more than the {refundable} left to refund on {charge_id} "
+                f"(charged {locked.amount}; refunds made or in progress hold the rest)."
+            )
+        locked.amount_refunded += amount
+        locked.save(update_fields=["amount_refunded"])
+        return RefundRequest.objects.create(
+            environment=environment,
+            charge=locked,
+            amount=amount,
+            reason=reason,
+            requested_by=requested_by if getattr(requested_by, "pk", None) else None,
+        )
+
+
+def _locked(request: RefundRequest) -> tuple[Charge, RefundRequest]:
+    charge = Charge.objects.select_for_update().get(pk=request.charge_id)
+    return charge, RefundRequest.objects.select_for_update().get(pk=request.pk)
+
+
+def _record_success(request: RefundRequest, remote: RemoteRefund) -> RefundRequest:
+    now = timezone.now()
+    with transaction.atomic():
+        charge, locked = _locked(request)
+        row = Refund.objects.create(
+            id=remote.id,
+            environment=locked.environment,
+            charge=charge,
+            amount=remote.amount,
+            currency=(remote.currency or charge.currency).lower(),
+            reason=remote.reason or "",
+            created=remote.created,
+            raw=remote.raw,
+            synced_at=now,
+        )
+        # The amount AcceptOn refunded replaces what is reserved for it. Only a request that
+        # reconciliation released meanwhile (its call outlived RECONCILE_AFTER_SECONDS) has
+        # nothing reserved any more.
+        reserved = 0 if locked.state == RefundState.FAILED else locked.amount
+        charge.amount_refunded = max(charge.amount_refunded - reserved + remote.amount, 0)
+        refunded_total = charge.refunds.aggregate(total=Sum("amount"))["total"] or 0
+        charge.refunded = charge.refunded or refunded_total >= (charge.amount or 0)
+        charge.save(update_fields=["amount_refunded", "refunded"])
+        locked.state = RefundState.SUCCEEDED
+        locked.refund = row
+        locked.error = ""
+        locked.save(update_fields=["state", "refund", "error", "updated"])
+    logger.info("Refunded %s of charge %s (%s)", remote.amount, charge.pk, remote.id)
+    return locked
+
+
+def _release(request: RefundRequest, error: str) -> None:
+    with transaction.atomic():
+        charge, locked = _locked(request)
+        if locked.state not in UNSETTLED:
+            return
+        charge.amount_refunded = max(charge.amount_refunded - locked.amount, 0)
+        charge.save(update_fields=["amount_refunded"])
+        locked.state = RefundState.FAILED
+        locked.error = error
+        locked.save(update_fields=["state", "error", "updated"])
+    request.state, request.error = locked.state, locked.error
+    logger.warning("Refund request %s failed: %s", request.pk, error)
+
+
+def _mark_unknown(request: RefundRequest, error: str) -> None:
+    RefundRequest.objects.filter(pk=request.pk, state=RefundState.REQUESTED).update(
+        state=RefundState.UNKNOWN, error=error, updated=timezone.now()
+    )
+    request.refresh_from_db(fields=["state", "error", "updated"])
+    logger.error(
+        "Refund request %s of charge %s: outcome unknown, %s stays reserved (%s)",
+        request.pk,
+        request.charge_id,
+        request.amount,
+        error,
+    )
+
+
+@dataclass
+class ReconcileResult:
+    charges_checked: int = 0
+    succeeded: int = 0
+    released: int = 0
+    still_unknown: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+CONFIRMED_NOTE = (
+    "Settled by reconciliation: AcceptOn reports the charge fully refunded, so this refund "
+    "happened. AcceptOn has no refund list, so its refund id is not known."
+)
+RELEASED_NOTE = (
+    "Settled by reconciliation: AcceptOn reports the charge not fully refunded, so the "
+    "reservation was released. AcceptOn's API cannot show a partial refund: if this request "
+    "was for less than the rest of the charge, check AcceptOn's dashboard. AcceptOn refuses "
+    "any later refund beyond what is really left, so nothing can be refunded twice."
+)
+
+
+def reconcile_refunds(*, older_than: int | None = None) -> ReconcileResult:
+    """Settle refund requests whose outcome is unknown (or whose process died mid-call).
+
+    AcceptOn has no refund list; the charge's ``refunded`` flag (true once refunds reach the
+    charged amount) is all there is. So: flag set, every unsettled request of that charge
+    succeeded; flag not set, they are released (see ``docs/admin.md`` for the limits).
+    """
+    age = RECONCILE_AFTER_SECONDS if older_than is None else older_than
+    cutoff = timezone.now() - timedelta(seconds=age)
+    unsettled = RefundRequest.objects.filter(
+        environment=current_environment(), state__in=UNSETTLED, updated__lte=cutoff
+    )
+    charge_ids = list(unsettled.values_list("charge_id", flat=True).distinct().order_by())
+    result = ReconcileResult()
+    client = get_client()
+    for charge_id in charge_ids:
+        try:
+            remote = client.charges.retrieve(charge_id)
+        except AcceptOnError as exc:
+            logger.warning("Refunds of charge %s stay unsettled: %s", charge_id, exc)
+            result.still_unknown += unsettled.filter(charge_id=charge_id).count()
+            continue
+        result.charges_checked += 1
+        with transaction.atomic():
+            charge = Charge.objects.select_for_update().get(pk=charge_id)
+            requests = list(unsettled.select_for_update().filter(charge_id=charge_id))
+            for request in requests:
+                if remote.refunded:
+                    request.state, request.error = RefundState.SUCCEEDED, CONFIRMED_NOTE
+                    result.succeeded += 1
+                else:
+                    charge.amount_refunded = max(charge.amount_refunded - request.amount, 0)
+                    request.state, request.error = RefundState.FAILED, RELEASED_NOTE
+                    result.released += 1
+                request.save(update_fields=["state", "error", "updated"])
+            if remote.refunded:
+                # Nothing is left to refund, whoever refunded it.
+                charge.amount_refunded = max(charge.amount_refunded, charge.amount or 0)
+            charge.refunded = bool(remote.refunded)
+            charge.status = remote.status or charge.status
+            charge.raw = remote.raw
+            charge.synced_at = timezone.now()
+            charge.save(update_fields=["amount_refunded", "refunded", "status", "raw", "synced_at"])
+    return result

@@ -1,0 +1,234 @@
+"""Refunds: partial refunds add up, never beyond the charge, and every outcome is recorded."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from django_accepton.models import Charge, Refund, RefundRequest, RefundState, Verification
+from django_accepton.services.refunds import (
+    InvalidRefundAmount,
+    RefundDeclined,
+    RefundNotAllowed,
+    RefundOutcomeUnknown,
+    reconcile_refunds,
+    refund,
+)
+from tests.mirror.helpers import api_calls, fault, verified_charge
+
+pytestmark = pytest.mark.django_db
+
+
+def remote_refunded(sandbox, charge_id: str) -> int:
+    return sum(item["amount"] for item in sandbox.state.refunds_for_charge(charge_id))
+
+
+def test_partial_refunds_add_up_to_the_charge(accepton):
+    charge = verified_charge(accepton, 5000)
+    user = get_user_model().objects.create_user("clerk")
+
+    first = refund(charge, 2000, "damaged", requested_by=user)
+    second = refund(charge.pk, 1000)
+
+    charge.refresh_from_db()
+    assert (charge.amount_refunded, charge.refunded, charge.refundable_amount) == (
+        3000,
+        False,
+        2000,
+    )
+    assert first.state == second.state == RefundState.SUCCEEDED
+    assert (first.reason, first.requested_by, first.refund.amount) == ("damaged", user, 2000)
+    assert first.refund.id.startswith("ref_")
+    assert remote_refunded(accepton, charge.pk) == 3000
+
+    refund(charge, 2000)
+
+    charge.refresh_from_db()
+    assert (charge.amount_refunded, charge.refunded) == (5000, True)
+    assert Refund.objects.filter(charge=charge).count() == 3
+    assert remote_refunded(accepton, charge.pk) == 5000
+
+
+@pytest.mark.parametrize("amount", [5001, 10_000])
+def test_over_refund_is_refused_before_calling_acceptOn(accepton, amount):
+    charge = verified_charge(accepton, 5000)
+
+    with pytest.raises(InvalidRefundAmount, match="more than the 5000 left"):
+        refund(charge, amount)
+
+    assert api_calls(accepton, "POST", "/v1/refunds") == 0
+    assert not RefundRequest.objects.exists()
+    charge.refresh_from_db()
+    assert charge.amount_refunded == 0
+
+
+def test_what_is_left_after_a_partial_refund_bounds_the_next(accepton):
+    charge = verified_charge(accepton, 5000)
+    refund(charge, 4000)
+
+    with pytest.raises(InvalidRefundAmount):
+        refund(charge, 1001)
+
+    assert refund(charge, 1000).state == RefundState.SUCCEEDED
+
+
+@pytest.mark.parametrize("amount", [0, -1, True, 10.5, "100", None])
+def test_bad_amounts_are_refused(accepton, amount):
+    charge = verified_charge(accepton, 5000)
+
+    with pytest.raises(InvalidRefundAmount):
+        refund(charge, amount)
+
+    assert not RefundRequest.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "verification", [Verification.PENDING, Verification.REJECTED, Verification.UNCLAIMED]
+)
+def test_only_verified_charges_can_be_refunded(accepton, verification):
+    charge = verified_charge(accepton, 5000)
+    Charge.objects.filter(pk=charge.pk).update(verification=verification)
+
+    with pytest.raises(RefundNotAllowed, match="Only verified charges"):
+        refund(charge, 100)
+
+    assert api_calls(accepton, "POST", "/v1/refunds") == 0
+
+
+def test_unknown_and_foreign_charges_are_refused(accepton):
+    with pytest.raises(RefundNotAllowed, match="no charge"):
+        refund("chg_nothere", 100)
+    charge = verified_charge(accepton, 5000)
+    Charge.objects.filter(pk=charge.pk).update(environment="production")
+
+    with pytest.raises(RefundNotAllowed, match="production environment"):
+        refund(charge, 100)
+
+
+def test_acceptons_refusal_is_recorded_and_releases_the_amount(accepton):
+    charge = verified_charge(accepton, 5000)
+    # Refunded in AcceptOn's dashboard: this store still thinks all 5000 are left.
+    accepton.state.create_refund(charge.pk, 3000)
+
+    with pytest.raises(RefundDeclined, match="exceeds what is left") as caught:
+        refund(charge, 5000, "customer asked")
+
+    request = caught.value.request
+    request.refresh_from_db()
+    assert request.state == RefundState.FAILED
+    assert "exceeds what is left to refund on this charge (2000)" in request.error
+    assert request.refund is None
+    charge.refresh_from_db()
+    assert (charge.amount_refunded, charge.refunded) == (0, False)
+    assert remote_refunded(accepton, charge.pk) == 3000
+
+
+def test_maintenance_answer_means_nothing_was_refunded(accepton):
+    charge = verified_charge(accepton, 5000)
+    fault(accepton, status=503, path_prefix="/v1/refunds")
+
+    with pytest.raises(RefundDeclined):
+        refund(charge, 1000)
+
+    charge.refresh_from_db()
+    assert charge.amount_refunded == 0
+    assert RefundRequest.objects.get().state == RefundState.FAILED
+
+
+def test_a_request_that_never_left_is_released(accepton, settings):
+    charge = verified_charge(accepton, 5000)
+    # Nothing listens on port 9: the connection is refused, so nothing was sent.
+    settings.ACCEPTON = {**settings.ACCEPTON, "BASE_URL": "http://127.0.0.1:9"}
+
+    with pytest.raises(RefundDeclined, match="Could not connect"):
+        refund(charge, 1000)
+
+    charge.refresh_from_db()
+    assert charge.amount_refunded == 0
+    assert RefundRequest.objects.get().state == RefundState.FAILED
+
+
+@pytest.mark.parametrize(
+    "lost", [{"status": 500}, {"drop_connection": True}], ids=["500", "dropped connection"]
+)
+def test_ambiguous_error_keeps_the_amount_reserved_until_reconciled(accepton, lost):
+    charge = verified_charge(accepton, 5000)
+    # The sandbox fails these before processing: AcceptOn refunded nothing, but the store
+    # cannot know that.
+    fault(accepton, path_prefix="/v1/refunds", **lost)
+
+    with pytest.raises(RefundOutcomeUnknown) as caught:
+        refund(charge, 5000)
+
+    request = caught.value.request
+    assert request.state == RefundState.UNKNOWN
+    charge.refresh_from_db()
+    assert charge.amount_refunded == 5000  # reserved: no other refund can go beyond it
+    with pytest.raises(InvalidRefundAmount):
+        refund(charge, 1)
+
+    # Too recent: its call could still be waiting for AcceptOn.
+    assert reconcile_refunds().charges_checked == 0
+    settled = reconcile_refunds(older_than=0)
+
+    assert settled.as_dict() == {
+        "charges_checked": 1,
+        "succeeded": 0,
+        "released": 1,
+        "still_unknown": 0,
+    }
+    request.refresh_from_db()
+    assert request.state == RefundState.FAILED
+    assert "reservation was released" in request.error
+    charge.refresh_from_db()
+    assert (charge.amount_refunded, charge.refunded) == (0, False)
+    assert refund(charge, 5000).state == RefundState.SUCCEEDED
+
+
+def test_lost_answer_of_a_refund_that_happened_is_confirmed_by_reconciliation(accepton):
+    charge = verified_charge(accepton, 5000)
+    # The sandbox refunds, then answers with a body that cannot be read.
+    fault(accepton, malformed_json=True, path_prefix="/v1/refunds")
+
+    with pytest.raises(RefundOutcomeUnknown):
+        refund(charge, 5000)
+
+    assert remote_refunded(accepton, charge.pk) == 5000
+    settled = reconcile_refunds(older_than=0)
+
+    assert (settled.succeeded, settled.released) == (1, 0)
+    request = RefundRequest.objects.get()
+    assert request.state == RefundState.SUCCEEDED
+    assert "refund id is not known" in request.error
+    charge.refresh_from_db()
+    assert (charge.amount_refunded, charge.refunded, charge.refundable_amount) == (5000, True, 0)
+
+
+def test_reconciliation_leaves_requests_unsettled_while_acceptOn_is_down(accepton):
+    charge = verified_charge(accepton, 5000)
+    fault(accepton, status=500, path_prefix="/v1/refunds")
+    with pytest.raises(RefundOutcomeUnknown):
+        refund(charge, 2000)
+    fault(accepton, status=502, path_prefix=f"/v1/charges/{charge.pk}")
+
+    settled = reconcile_refunds(older_than=0)
+
+    assert (settled.charges_checked, settled.still_unknown) == (0, 1)
+    assert RefundRequest.objects.get().state == RefundState.UNKNOWN
+
+
+def test_a_crash_after_the_request_was_committed_keeps_the_reservation(accepton, monkeypatch):
+    charge = verified_charge(accepton, 5000)
+    from django_accepton.api import get_client
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(get_client().refunds, "create", explode)
+
+    with pytest.raises(RuntimeError):
+        refund(charge, 1500)
+
+    assert RefundRequest.objects.get().state == RefundState.UNKNOWN
+    charge.refresh_from_db()
+    assert charge.amount_refunded == 1500
