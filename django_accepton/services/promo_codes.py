@@ -1,0 +1,103 @@
+"""Promo codes: every change is made on AcceptOn first and mirrored only once it succeeded.
+
+When AcceptOn refuses, the client's ``AcceptOnError`` (carrying AcceptOn's message) or the
+``ValueError`` of an argument the client rejects before sending reaches the caller, and the
+local row is left exactly as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from django_accepton.api import current_environment, get_client
+from django_accepton.client import NotFoundError
+from django_accepton.client import PromoCode as RemotePromoCode
+from django_accepton.models import PromoCode
+from django_accepton.services.environments import require_current_environment
+
+# The name is not here: with the environment it is the key the sync matches rows on.
+MIRRORED_FIELDS = (
+    "promo_type",
+    "value",
+    "created",
+    "raw",
+    "synced_at",
+    "last_seen_at",
+    "deleted_at",
+)
+
+PromoValue = int | Decimal | str
+
+
+def promo_code_row(remote: RemotePromoCode, environment: str, now: datetime) -> PromoCode:
+    """An unsaved row holding AcceptOn's promo code as it was just read."""
+    return PromoCode(
+        environment=environment,
+        name=remote.name,
+        promo_type=remote.promo_type,
+        value=remote.value,
+        created=remote.created,
+        raw=remote.raw,
+        synced_at=now,
+        last_seen_at=now,
+        deleted_at=None,
+    )
+
+
+def _defaults(row: PromoCode) -> dict[str, object]:
+    return {name: getattr(row, name) for name in MIRRORED_FIELDS}
+
+
+def mirror_promo_code(remote: RemotePromoCode) -> PromoCode:
+    row = promo_code_row(remote, current_environment(), timezone.now())
+    promo, _ = PromoCode.objects.update_or_create(
+        environment=row.environment, name=row.name, defaults=_defaults(row)
+    )
+    return promo
+
+
+def create_promo_code(name: str, promo_type: str, value: PromoValue) -> PromoCode:
+    remote = get_client().promo_codes.create(name, promo_type, value)
+    return mirror_promo_code(remote)
+
+
+def _row(promo: PromoCode | int) -> PromoCode:
+    row = PromoCode.objects.get(pk=promo.pk if isinstance(promo, PromoCode) else promo)
+    require_current_environment(row.environment, f"Promo code {row.name}")
+    return row
+
+
+def update_promo_code(
+    promo: PromoCode | int, *, name: str, promo_type: str, value: PromoValue
+) -> PromoCode:
+    """Change a code's name, type and value on AcceptOn (addressed by the name stored here),
+    then mirror AcceptOn's answer onto the same row."""
+    row = _row(promo)
+    remote = get_client().promo_codes.update(row.name, name, promo_type, value)
+    fresh = promo_code_row(remote, row.environment, timezone.now())
+    with transaction.atomic():
+        # AcceptOn refuses a name that is taken, so a local row still holding the new name
+        # describes a code that is gone from AcceptOn: it gives way.
+        PromoCode.objects.filter(environment=row.environment, name=fresh.name).exclude(
+            pk=row.pk
+        ).delete()
+        row.name = fresh.name
+        for field, value_ in _defaults(fresh).items():
+            setattr(row, field, value_)
+        row.save()
+    return row
+
+
+def delete_promo_code(promo: PromoCode | int) -> None:
+    """Delete on AcceptOn, then locally. A code AcceptOn no longer knows is deleted locally
+    too: the state asked for is reached either way."""
+    row = _row(promo)
+    with contextlib.suppress(NotFoundError):
+        get_client().promo_codes.delete(row.name)
+    # A queryset delete leaves the caller's instance (and its pk) intact, for the admin's log.
+    PromoCode.objects.filter(pk=row.pk).delete()

@@ -1,0 +1,59 @@
+"""Subscriptions: mirrored by the sync; cancelled on AcceptOn first, then locally."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from django_accepton.api import get_client
+from django_accepton.client import Subscription as RemoteSubscription
+from django_accepton.client.resources import parse_datetime
+from django_accepton.models import Subscription
+from django_accepton.services.environments import require_current_environment
+
+MIRRORED_FIELDS = ("plan", "active", "email", "last_billed_at", "created", "raw", "synced_at")
+
+
+def _created(remote: RemoteSubscription) -> datetime | None:
+    # AcceptOn's subscriptions carry no creation time; the sandbox's do. Never fail over it.
+    for key in ("created_at", "created"):
+        try:
+            value = parse_datetime(remote.raw.get(key), key)
+        except ValueError:
+            continue
+        if value is not None:
+            return value
+    return None
+
+
+def subscription_row(remote: RemoteSubscription, environment: str, now: datetime) -> Subscription:
+    """An unsaved row holding AcceptOn's subscription; ``plan_id`` is AcceptOn's plan id."""
+    return Subscription(
+        id=remote.id,
+        environment=environment,
+        plan_id=remote.plan.id,
+        active=remote.active,
+        email=(remote.email or "")[:254],
+        last_billed_at=remote.last_billed_at,
+        created=_created(remote),
+        raw=remote.raw,
+        synced_at=now,
+    )
+
+
+def cancel_subscription(subscription: Subscription | str) -> Subscription:
+    """Cancel on AcceptOn, then record AcceptOn's answer. When AcceptOn refuses (for instance
+    a subscription that is already cancelled) its ``AcceptOnError`` reaches the caller and the
+    row is left as it was."""
+    pk = subscription.pk if isinstance(subscription, Subscription) else subscription
+    row = Subscription.objects.get(pk=pk)
+    require_current_environment(row.environment, f"Subscription {row.pk}")
+    remote = get_client().subscriptions.cancel(row.pk)
+    fresh = subscription_row(remote, row.environment, timezone.now())
+    for name in MIRRORED_FIELDS:
+        # Copy plan_id, never the plan: that would load a plan that may not be synced.
+        attname = "plan_id" if name == "plan" else name
+        setattr(row, attname, getattr(fresh, attname))
+    row.save()
+    return row
