@@ -5,7 +5,8 @@ The browser only tells us a charge id; everything else comes from AcceptOn with 
 1. The claim: a ``Charge`` row whose primary key is the charge id is inserted and committed.
    The database's uniqueness makes this the single point where one submission wins and every
    other one (double click, redirect plus callback, a replay for another order, 200 threads)
-   gets ``already_claimed`` without calling the API.
+   gets ``already_claimed`` without calling the API. A row the sync copied from AcceptOn
+   (``unclaimed``) is taken over by one conditional update instead, with the same effect.
 2. The confirmation: the charge is fetched from AcceptOn and judged against the token, then
    the row and the token are updated under row locks in one transaction. If AcceptOn cannot be
    reached the claim stays ``pending`` and :func:`reverify_pending_charges` finishes it later.
@@ -106,6 +107,8 @@ def verify_charge(charge_id: object, token_id: object) -> VerificationResult:
         with transaction.atomic():
             Charge.objects.create(id=charge_id, environment=environment, token=token)
     except IntegrityError:
+        if _claim_synced_charge(charge_id, token, environment):
+            return _confirm(charge_id, token)
         existing = Charge.objects.filter(pk=charge_id).first()
         if existing is None:  # the other claim was for an unknown charge and has been dropped
             return VerificationResult(Reason.UNKNOWN_CHARGE, charge_id, token_id)
@@ -117,6 +120,27 @@ def verify_charge(charge_id: object, token_id: object) -> VerificationResult:
         if not retryable:
             return VerificationResult(Reason.ALREADY_CLAIMED, charge_id, token_id, existing)
     return _confirm(charge_id, token)
+
+
+def _claim_synced_charge(charge_id: str, token: TransactionToken, environment: str) -> bool:
+    """Take over a row the sync copied from AcceptOn before anyone claimed the charge.
+
+    Such a row says nothing about who paid for what, so it must neither refuse this claim nor
+    count as one. The conditional update is the claim: one statement, so exactly one of many
+    concurrent submissions wins, and the charge is then judged like any other claim.
+    """
+    claimed = Charge.objects.filter(
+        pk=charge_id,
+        environment=environment,
+        verification=Verification.UNCLAIMED,
+        token__isnull=True,
+    ).update(
+        token=token,
+        verification=Verification.PENDING,
+        reason="",
+        claimed_at=timezone.now(),
+    )
+    return claimed == 1
 
 
 def reverify_pending_charges(*, older_than: int | None = None) -> list[VerificationResult]:

@@ -1,0 +1,49 @@
+"""Charges as the sync mirrors them.
+
+A charge the sync finds and nobody has claimed through checkout is stored ``unclaimed``: a
+copy of AcceptOn's data that fulfils nothing, cannot be refunded from here, and gives way to
+the first checkout claim of its id (``verification._claim_synced_charge``). For a charge that
+was claimed, the sync refreshes only AcceptOn's fields, never the claim (token, verification,
+reason) nor ``amount_refunded``, the running total the refund service keeps.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django_accepton.client import Charge as RemoteCharge
+from django_accepton.models import Charge, Verification
+
+MIRRORED_FIELDS = (
+    "amount",
+    "currency",
+    "status",
+    "refunded",
+    "description",
+    "metadata",
+    "remote_id",
+    "created",
+    "raw",
+    "synced_at",
+)
+
+
+def charge_row(remote: RemoteCharge, environment: str, now: datetime) -> Charge:
+    """An unsaved, unclaimed row holding AcceptOn's charge as it was just read."""
+    return Charge(
+        id=remote.id,
+        environment=environment,
+        amount=remote.amount,
+        currency=(remote.currency or "").lower(),
+        # AcceptOn's values are copied whole into ``raw``; the columns are cut to their size.
+        status=(remote.status or "")[:32],
+        refunded=bool(remote.refunded),
+        description=(remote.description or "")[:500],
+        metadata=remote.metadata if isinstance(remote.metadata, dict) else {},
+        remote_id=(remote.remote_id or "")[:255],
+        created=remote.created,
+        raw=remote.raw,
+        synced_at=now,
+        verification=Verification.UNCLAIMED,
+        claimed_at=now,
+    )
