@@ -1,0 +1,504 @@
+"""The AcceptOn admin: mirrors you can read, and the few changes AcceptOn's API allows.
+
+Mirrored rows are read-only: only a sync writes them. What can change goes to AcceptOn first,
+through the services, and the page says what AcceptOn answered:
+
+- charges: the "Refund" button (a partial amount, a reason, a confirmation step) and the
+  "Refund in full" action, both for users with ``django_accepton.refund_charge``;
+- promo codes: add, change (including a rename) and delete, for users with
+  ``django_accepton.manage_promo_codes`` on top of Django's model permissions;
+- plans: the add form creates the plan on AcceptOn (AcceptOn cannot change or delete one);
+- subscriptions: the "Cancel" action, for users with ``django_accepton.cancel_subscription``.
+
+Lists stay fast on large tables: no full counts, related rows joined up front, and every
+filter backed by an index or answered without a query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from django_accepton.admin_forms import PlanForm, PromoCodeForm, RefundForm
+from django_accepton.client import AcceptOnError
+from django_accepton.models import (
+    Charge,
+    Plan,
+    PromoCode,
+    Refund,
+    RefundRequest,
+    Subscription,
+    SyncState,
+    Verification,
+)
+from django_accepton.services.environments import EnvironmentMismatch
+from django_accepton.services.promo_codes import delete_promo_code
+from django_accepton.services.refunds import RefundError, RefundOutcomeUnknown, refund
+from django_accepton.services.subscriptions import cancel_subscription
+from django_accepton.services.verification import PAID_STATUSES
+
+# Actions that call AcceptOn once per row list the rows on their confirmation page; past this
+# many the page (and the wait) would be unreasonable.
+MAX_ACTION_ROWS = 100
+CONFIRM_TEMPLATE = "admin/django_accepton/confirm_action.html"
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Rows only a sync or a service writes."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _confirm_action(
+    model_admin: admin.ModelAdmin,  # type: ignore[type-arg]
+    request: HttpRequest,
+    queryset: QuerySet[Any],
+    *,
+    action: str,
+    title: str,
+    question: str,
+    items: Sequence[str],
+    confirm_label: str,
+    ask_reason: bool = False,
+) -> TemplateResponse:
+    opts = model_admin.model._meta
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "question": question,
+        "items": items,
+        "queryset": queryset,
+        "action": action,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "confirm_label": confirm_label,
+        "ask_reason": ask_reason,
+        "opts": opts,
+        "app_label": opts.app_label,
+    }
+    return TemplateResponse(request, CONFIRM_TEMPLATE, context)
+
+
+def _too_many(model_admin: Any, request: HttpRequest, queryset: QuerySet[Any]) -> bool:
+    # One query, bounded: never a count of a whole table.
+    if len(queryset[: MAX_ACTION_ROWS + 1]) > MAX_ACTION_ROWS:
+        model_admin.message_user(
+            request,
+            _("Select at most %(max)s rows for this action.") % {"max": MAX_ACTION_ROWS},
+            messages.ERROR,
+        )
+        return True
+    return False
+
+
+# ----- charges ----------------------------------------------------------------------------------
+
+
+class ChargeStatusFilter(admin.SimpleListFilter):
+    """Fixed choices: listing the distinct statuses would scan the whole table."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            *[(status, status) for status in sorted(PAID_STATUSES)],
+            ("other", str(_("other (not paid)"))),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value in PAID_STATUSES:
+            return queryset.filter(status=value)
+        if value == "other":
+            return queryset.exclude(status__in=PAID_STATUSES)
+        return queryset
+
+
+class RefundRequestInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = RefundRequest
+    fields = ("created", "amount", "reason", "state", "requested_by", "refund", "error")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("-created",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RefundRequest]:
+        return super().get_queryset(request).select_related("requested_by", "refund")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Whoever may see the charge sees how it was refunded.
+        return request.user.has_perm("django_accepton.view_charge") or request.user.has_perm(
+            "django_accepton.change_charge"
+        )
+
+
+@admin.register(Charge)
+class ChargeAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "environment",
+        "amount",
+        "currency",
+        "status",
+        "verification",
+        "refunded",
+        "amount_refunded",
+        "created",
+        "token",
+    )
+    list_filter = (
+        "verification",
+        ChargeStatusFilter,
+        "environment",
+        ("created", admin.DateFieldListFilter),
+        "refunded",
+    )
+    list_select_related = ("token",)
+    raw_id_fields = ("token",)
+    # Exact matches only: they use the primary key and indexes, never a scan.
+    search_fields = ("=id", "=remote_id", "=token__id")
+    ordering = ("-created",)
+    inlines = (RefundRequestInline,)
+    actions = ("refund_in_full",)
+
+    def has_refund_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("django_accepton.refund_charge")
+
+    def get_urls(self) -> list[URLPattern]:
+        info = self.opts.app_label, self.opts.model_name
+        # Not inside the request's transaction (ATOMIC_REQUESTS): the refund request must be
+        # committed before AcceptOn is called.
+        view = transaction.non_atomic_requests(self.admin_site.admin_view(self.refund_view))
+        return [
+            path("<path:object_id>/refund/", view, name="{}_{}_refund".format(*info)),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "can_refund": self.has_refund_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _change_url(self, charge: Charge) -> str:
+        return reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+            args=[quote(charge.pk)],
+            current_app=self.admin_site.name,
+        )
+
+    def refund_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if not self.has_refund_permission(request):
+            raise PermissionDenied
+        charge = self.get_object(request, unquote(object_id))
+        if charge is None:
+            raise Http404(_("There is no such charge."))
+        change_url = self._change_url(charge)
+        if charge.verification != Verification.VERIFIED or charge.refundable_amount <= 0:
+            self.message_user(request, _("This charge cannot be refunded."), messages.ERROR)
+            return HttpResponseRedirect(change_url)
+        form = RefundForm(request.POST or None, charge=charge)
+        confirming = False
+        if request.method == "POST" and form.is_valid():
+            if form.cleaned_data["confirmed"]:
+                self._refund(
+                    request, charge, form.cleaned_data["amount"], form.cleaned_data["reason"]
+                )
+                return HttpResponseRedirect(change_url)
+            confirming = True
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Refund %(charge)s") % {"charge": charge.pk},
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            "original": charge,
+            "charge": charge,
+            "form": form,
+            "confirming": confirming,
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/django_accepton/charge/refund.html", context)
+
+    def _refund(self, request: HttpRequest, charge: Charge, amount: int, reason: str) -> bool:
+        try:
+            refund(charge, amount, reason, requested_by=request.user)
+        except RefundOutcomeUnknown as exc:
+            self.message_user(
+                request,
+                _(
+                    "%(charge)s: AcceptOn's answer was lost (%(error)s). The %(amount)s stay "
+                    "reserved until the reconciliation finds out whether they were refunded."
+                )
+                % {"charge": charge.pk, "error": exc.message, "amount": amount},
+                messages.WARNING,
+            )
+            return False
+        except RefundError as exc:
+            self.message_user(request, f"{charge.pk}: {exc.message}", messages.ERROR)
+            return False
+        self.message_user(
+            request,
+            _("Refunded %(amount)s %(currency)s of %(charge)s.")
+            % {"amount": amount, "currency": charge.currency.upper(), "charge": charge.pk},
+            messages.SUCCESS,
+        )
+        return True
+
+    @admin.action(description=_("Refund in full on AcceptOn"), permissions=["refund"])
+    def refund_in_full(
+        self, request: HttpRequest, queryset: QuerySet[Charge]
+    ) -> TemplateResponse | None:
+        if _too_many(self, request, queryset):
+            return None
+        charges = list(queryset)
+        if request.POST.get("confirmed") != "yes":
+            return _confirm_action(
+                self,
+                request,
+                queryset,
+                action="refund_in_full",
+                title=str(_("Refund in full")),
+                question=str(_("Refund what is left of these charges on AcceptOn?")),
+                items=[
+                    f"{charge.pk}: {charge.refundable_amount} {charge.currency.upper()}"
+                    for charge in charges
+                ],
+                confirm_label=str(_("Yes, refund them")),
+                ask_reason=True,
+            )
+        reason = request.POST.get("reason", "")
+        for charge in charges:
+            if charge.verification != Verification.VERIFIED or charge.refundable_amount <= 0:
+                self.message_user(
+                    request, _("%(charge)s: nothing to refund.") % {"charge": charge.pk}
+                )
+                continue
+            self._refund(request, charge, charge.refundable_amount, reason)
+        return None
+
+
+# ----- refunds ----------------------------------------------------------------------------------
+
+
+@admin.register(RefundRequest)
+class RefundRequestAdmin(ReadOnlyAdmin):
+    list_display = ("id", "charge", "amount", "state", "requested_by", "refund", "created")
+    list_filter = ("state", "environment")
+    list_select_related = ("charge", "requested_by", "refund")
+    raw_id_fields = ("charge", "refund")
+    search_fields = ("=charge__id",)
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ("id", "charge", "amount", "currency", "reason", "created")
+    list_filter = ("environment",)
+    list_select_related = ("charge",)
+    raw_id_fields = ("charge",)
+    search_fields = ("=id", "=charge__id")
+
+
+# ----- promo codes ------------------------------------------------------------------------------
+
+
+@admin.register(PromoCode)
+class PromoCodeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = PromoCodeForm
+    list_display = ("name", "promo_type", "value", "environment", "deleted_at", "synced_at")
+    list_filter = ("promo_type", "environment", ("deleted_at", admin.EmptyFieldListFilter))
+    search_fields = ("name",)
+    readonly_fields = ("environment", "created", "synced_at", "last_seen_at", "deleted_at")
+    show_full_result_count = False
+
+    def _can_manage(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("django_accepton.manage_promo_codes")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and self._can_manage(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and self._can_manage(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and self._can_manage(request)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        # A bulk delete would skip AcceptOn; codes are deleted one at a time, through it.
+        actions.pop("delete_selected", None)
+        return actions
+
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: PromoCode,
+        form: ModelForm[PromoCode],
+        change: bool,
+    ) -> None:
+        # The form already made the change on AcceptOn and the service wrote the row.
+        pushed = getattr(form, "pushed", None)
+        if pushed is None:
+            return
+        obj.pk = pushed.pk
+        obj._state.adding = False
+        obj._state.db = pushed._state.db
+        obj.refresh_from_db()
+
+    def delete_model(self, request: HttpRequest, obj: PromoCode) -> None:
+        delete_promo_code(obj)
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # Django deletes inside one transaction: when AcceptOn refuses, the exception rolls
+        # back the log entry too, and the code stays as it was on both sides.
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except (AcceptOnError, EnvironmentMismatch) as exc:
+            message = exc.message if isinstance(exc, AcceptOnError) else str(exc)
+            self.message_user(
+                request,
+                _("AcceptOn refused to delete the promo code: %(error)s") % {"error": message},
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(
+                reverse(
+                    f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+                    args=[quote(object_id)],
+                    current_app=self.admin_site.name,
+                )
+            )
+
+
+# ----- plans and subscriptions ------------------------------------------------------------------
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = PlanForm
+    list_display = ("name", "id", "amount", "currency", "period_unit", "environment", "deleted_at")
+    list_filter = ("period_unit", "environment", ("deleted_at", admin.EmptyFieldListFilter))
+    search_fields = ("=id", "name")
+    show_full_result_count = False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # AcceptOn has no call to change a plan
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # nor to delete one
+
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: Plan,
+        form: ModelForm[Plan],
+        change: bool,
+    ) -> None:
+        pushed = getattr(form, "pushed", None)
+        if pushed is not None:
+            obj.pk = pushed.pk
+            obj._state.adding = False
+            obj._state.db = pushed._state.db
+            obj.refresh_from_db()
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(ReadOnlyAdmin):
+    list_display = ("id", "email", "plan", "active", "last_billed_at", "environment", "created")
+    list_filter = ("active", "environment")
+    list_select_related = ("plan",)
+    raw_id_fields = ("plan",)
+    search_fields = ("=id", "^email", "=plan__id")
+    actions = ("cancel_on_accepton",)
+
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("django_accepton.cancel_subscription")
+
+    @admin.action(description=_("Cancel on AcceptOn"), permissions=["cancel"])
+    def cancel_on_accepton(
+        self, request: HttpRequest, queryset: QuerySet[Subscription]
+    ) -> TemplateResponse | None:
+        if _too_many(self, request, queryset):
+            return None
+        subscriptions = list(queryset)
+        if request.POST.get("confirmed") != "yes":
+            return _confirm_action(
+                self,
+                request,
+                queryset,
+                action="cancel_on_accepton",
+                title=str(_("Cancel subscriptions")),
+                question=str(_("Cancel these subscriptions on AcceptOn? This cannot be undone.")),
+                items=[f"{sub.pk}: {sub.email}" for sub in subscriptions],
+                confirm_label=str(_("Yes, cancel them")),
+            )
+        cancelled = 0
+        for subscription in subscriptions:
+            try:
+                cancel_subscription(subscription)
+            except AcceptOnError as exc:
+                self.message_user(request, f"{subscription.pk}: {exc.message}", messages.ERROR)
+            except EnvironmentMismatch as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                cancelled += 1
+        if cancelled:
+            self.message_user(
+                request,
+                ngettext(
+                    "Cancelled %(count)d subscription.",
+                    "Cancelled %(count)d subscriptions.",
+                    cancelled,
+                )
+                % {"count": cancelled},
+                messages.SUCCESS,
+            )
+        return None
+
+
+@admin.register(SyncState)
+class SyncStateAdmin(ReadOnlyAdmin):
+    list_display = (
+        "resource",
+        "environment",
+        "last_success_finished_at",
+        "last_started_at",
+        "lock_expires_at",
+        "last_error",
+    )
+    list_filter = ("environment",)

@@ -1,0 +1,107 @@
+"""Forms of the AcceptOn admin.
+
+The model forms of promo codes and plans push to AcceptOn as the last step of validation, so
+that AcceptOn's refusal is shown on the form like any other error and nothing local changes;
+the admin's ``save_model`` then only takes the row the service already wrote.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.validators import MinValueValidator
+from django.utils.translation import gettext_lazy as _
+
+from django_accepton.client import AcceptOnError
+from django_accepton.models import Charge, Plan, PromoCode
+from django_accepton.services import plans, promo_codes
+from django_accepton.services.environments import EnvironmentMismatch
+
+
+class RefundForm(forms.Form):
+    amount = forms.IntegerField(
+        min_value=1,
+        label=_("Amount"),
+        help_text=_("In the currency's minor unit: 1050 is 10.50 USD."),
+    )
+    reason = forms.CharField(max_length=255, required=False, label=_("Reason"))
+    # Set by the confirmation page: the first valid submission only asks for confirmation.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, charge: Charge, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.charge = charge
+        self.fields["amount"].initial = charge.refundable_amount
+
+    def clean_amount(self) -> int:
+        amount: int = self.cleaned_data["amount"]
+        # Checked again under a row lock by the refund service; this is for a clear message.
+        if amount > self.charge.refundable_amount:
+            raise forms.ValidationError(
+                _("At most %(left)s is left to refund on this charge."),
+                params={"left": self.charge.refundable_amount},
+            )
+        return amount
+
+
+class _PushedToAcceptOn(forms.ModelForm):  # type: ignore[type-arg]
+    """A model form whose validation ends by making the change on AcceptOn.
+
+    ``pushed`` is the row the service wrote once AcceptOn accepted the change. It must stay the
+    last step of validation (and the admin using it must have no inlines): anything that could
+    still fail after it would leave AcceptOn changed and the page showing an error.
+    """
+
+    pushed: Any = None
+
+    def push(self) -> Any:
+        raise NotImplementedError
+
+    def _post_clean(self) -> None:
+        super()._post_clean()  # type: ignore[misc]
+        if self.errors:
+            return
+        try:
+            self.pushed = self.push()
+        except AcceptOnError as exc:
+            self.add_error(None, _("AcceptOn refused the change: %s") % exc.message)
+        except (EnvironmentMismatch, ValueError) as exc:
+            self.add_error(None, str(exc))
+
+
+class PromoCodeForm(_PushedToAcceptOn):
+    class Meta:
+        model = PromoCode
+        fields = ("name", "promo_type", "value")
+
+    def push(self) -> PromoCode:
+        data = self.cleaned_data
+        if self.instance._state.adding:
+            return promo_codes.create_promo_code(data["name"], data["promo_type"], data["value"])
+        if not self.has_changed():
+            instance: PromoCode = self.instance
+            return instance
+        return promo_codes.update_promo_code(
+            self.instance.pk, name=data["name"], promo_type=data["promo_type"], value=data["value"]
+        )
+
+
+class PlanForm(_PushedToAcceptOn):
+    class Meta:
+        model = Plan
+        fields = ("name", "amount", "currency", "period_unit")
+        help_texts = {"currency": _("ISO 4217, such as usd.")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The read-only view of a plan renders this form without fields.
+        if "amount" in self.fields:
+            self.fields["amount"].validators.append(MinValueValidator(1))
+            self.fields["currency"].initial = "usd"
+
+    def push(self) -> Plan:
+        data = self.cleaned_data
+        return plans.create_plan(
+            data["name"], data["amount"], data["currency"].lower(), data["period_unit"]
+        )

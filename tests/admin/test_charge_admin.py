@@ -1,0 +1,212 @@
+"""The charge admin: a fast list, the Refund button, the full-refund action, permissions."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.admin.utils import quote
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from django_accepton.models import Charge, RefundRequest, RefundState
+from django_accepton.services.sync import sync_charges
+from tests.admin.conftest import messages_of
+from tests.mirror.helpers import fault, verified_charge
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:django_accepton_charge_changelist")
+
+
+def change_url(charge: Charge) -> str:
+    return reverse("admin:django_accepton_charge_change", args=[quote(charge.pk)])
+
+
+def refund_url(charge: Charge) -> str:
+    return reverse("admin:django_accepton_charge_refund", args=[quote(charge.pk)])
+
+
+def remote_refunds(sandbox, charge: Charge) -> list[int]:
+    return [item["amount"] for item in sandbox.state.refunds_for_charge(charge.pk)]
+
+
+def changelist_queries(client, query: str = "") -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(CHANGELIST + query).status_code == 200
+    return [item["sql"] for item in captured.captured_queries]
+
+
+def test_the_list_costs_the_same_queries_for_20_or_600_charges(accepton, superuser_client):
+    accepton.state.seed("charges", 20)
+    sync_charges()
+    verified_charge(accepton, 5000)
+    few = changelist_queries(superuser_client)
+    accepton.state.seed("charges", 580)
+    sync_charges(full=True)
+
+    many = changelist_queries(superuser_client)
+
+    assert len(many) == len(few)
+    # One count for the paginator, none for the unfiltered total.
+    assert sum("COUNT(" in sql.upper() for sql in many) == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?verification__exact=unclaimed",
+        "?status=paid",
+        "?status=other",
+        "?environment__exact=sandbox",
+        "?created__gte=2000-01-01+00%3A00%3A00%2B00%3A00",
+        "?refunded__exact=1",
+        "?q=chg_nothing",
+    ],
+)
+def test_filters_and_search_answer(accepton, superuser_client, query):
+    accepton.state.seed("charges", 5)
+    sync_charges()
+
+    assert len(changelist_queries(superuser_client, query)) <= 8
+
+
+def test_refund_button_shows_for_refunders_only(accepton, superuser_client, staff_client):
+    charge = verified_charge(accepton)
+
+    assert refund_url(charge) in superuser_client.get(change_url(charge)).content.decode()
+    viewer = staff_client("view_charge")
+    page = viewer.get(change_url(charge))
+    assert page.status_code == 200
+    assert refund_url(charge) not in page.content.decode()
+
+
+def test_staff_without_the_permission_gets_403_and_refunds_nothing(accepton, staff_client):
+    charge = verified_charge(accepton)
+    viewer = staff_client("view_charge", "change_charge")
+
+    assert viewer.get(refund_url(charge)).status_code == 403
+    answer = viewer.post(refund_url(charge), {"amount": 1000, "confirmed": "on"})
+
+    assert answer.status_code == 403
+    assert not RefundRequest.objects.exists()
+    assert remote_refunds(accepton, charge) == []
+
+
+def test_partial_refund_through_the_button_asks_for_confirmation(accepton, staff_client):
+    charge = verified_charge(accepton, 5000)
+    refunder = staff_client("view_charge", "refund_charge")
+
+    form = refunder.get(refund_url(charge))
+    assert form.status_code == 200
+    assert 'value="5000"' in form.content.decode()
+    confirm = refunder.post(refund_url(charge), {"amount": 1500, "reason": "scratched"})
+    assert confirm.status_code == 200
+    assert "Refund 1500 USD of" in confirm.content.decode()
+    assert remote_refunds(accepton, charge) == []  # nothing happens before the confirmation
+
+    done = refunder.post(
+        refund_url(charge), {"amount": 1500, "reason": "scratched", "confirmed": "on"}
+    )
+
+    assert done.status_code == 302
+    assert done["Location"] == change_url(charge)
+    assert messages_of(done) == [f"Refunded 1500 USD of {charge.pk}."]
+    assert remote_refunds(accepton, charge) == [1500]
+    request = RefundRequest.objects.get()
+    assert (request.amount, request.reason, request.state) == (1500, "scratched", "succeeded")
+    assert request.requested_by.username.startswith("staff")
+    charge.refresh_from_db()
+    assert charge.amount_refunded == 1500
+    page = refunder.get(change_url(charge)).content.decode()
+    assert "scratched" in page  # the request is shown inline on the charge
+
+
+def test_the_form_refuses_more_than_is_left(accepton, superuser_client):
+    charge = verified_charge(accepton, 5000)
+
+    answer = superuser_client.post(refund_url(charge), {"amount": 5001, "confirmed": "on"})
+
+    assert answer.status_code == 200
+    assert "At most 5000 is left to refund" in answer.content.decode()
+    assert not RefundRequest.objects.exists()
+
+
+def test_acceptons_refusal_is_shown_and_recorded(accepton, superuser_client):
+    charge = verified_charge(accepton, 5000)
+    fault(
+        accepton,
+        status=400,
+        path_prefix="/v1/refunds",
+        error_type="invalid_amount",
+        message="The processor refused this refund.",
+    )
+
+    answer = superuser_client.post(refund_url(charge), {"amount": 1000, "confirmed": "on"})
+
+    assert answer.status_code == 302
+    assert messages_of(answer) == [f"{charge.pk}: The processor refused this refund."]
+    assert RefundRequest.objects.get().state == RefundState.FAILED
+    charge.refresh_from_db()
+    assert charge.amount_refunded == 0
+
+
+def test_lost_answer_is_a_warning_and_keeps_the_amount_reserved(accepton, superuser_client):
+    charge = verified_charge(accepton, 5000)
+    fault(accepton, status=500, path_prefix="/v1/refunds")
+
+    answer = superuser_client.post(refund_url(charge), {"amount": 1000, "confirmed": "on"})
+
+    assert "stay reserved until the reconciliation" in messages_of(answer)[0]
+    charge.refresh_from_db()
+    assert charge.amount_refunded == 1000
+
+
+def test_refund_in_full_action_confirms_then_refunds_what_is_left(accepton, staff_client):
+    first = verified_charge(accepton, 5000, order="1")
+    second = verified_charge(accepton, 3000, order="2")
+    refunder = staff_client("view_charge", "refund_charge")
+    refunder.post(refund_url(second), {"amount": 1000, "confirmed": "on"})
+    selection = {"action": "refund_in_full", "_selected_action": [first.pk, second.pk]}
+
+    confirm = refunder.post(CHANGELIST, selection)
+
+    assert confirm.status_code == 200
+    page = confirm.content.decode()
+    assert f"{first.pk}: 5000 USD" in page
+    assert f"{second.pk}: 2000 USD" in page
+    assert remote_refunds(accepton, first) == []
+
+    done = refunder.post(CHANGELIST, {**selection, "confirmed": "yes", "reason": "recall"})
+
+    assert done.status_code == 302
+    assert remote_refunds(accepton, first) == [5000]
+    assert remote_refunds(accepton, second) == [1000, 2000]
+    assert set(Charge.objects.values_list("refunded", flat=True)) == {True}
+    assert RefundRequest.objects.filter(reason="recall").count() == 2
+
+
+def test_refund_in_full_action_needs_the_permission(accepton, staff_client):
+    charge = verified_charge(accepton, 5000)
+    viewer = staff_client("view_charge")
+
+    page = viewer.get(CHANGELIST).content.decode()
+    answer = viewer.post(
+        CHANGELIST,
+        {"action": "refund_in_full", "_selected_action": [charge.pk], "confirmed": "yes"},
+    )
+
+    assert "refund_in_full" not in page
+    assert answer.status_code in (200, 302)
+    assert remote_refunds(accepton, charge) == []
+    assert not RefundRequest.objects.exists()
+
+
+def test_charges_cannot_be_added_edited_or_deleted(accepton, superuser_client):
+    charge = verified_charge(accepton)
+
+    assert superuser_client.get(reverse("admin:django_accepton_charge_add")).status_code == 403
+    delete = reverse("admin:django_accepton_charge_delete", args=[quote(charge.pk)])
+    assert superuser_client.post(delete, {"post": "yes"}).status_code == 403
+    page = superuser_client.get(change_url(charge)).content.decode()
+    assert 'name="_save"' not in page
+    assert Charge.objects.filter(pk=charge.pk).exists()

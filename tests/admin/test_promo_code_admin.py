@@ -1,0 +1,138 @@
+"""The promo code admin: every save and delete goes to AcceptOn first."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.admin.models import DELETION, LogEntry
+from django.urls import reverse
+
+from django_accepton.models import PromoCode
+from django_accepton.services.promo_codes import create_promo_code
+from tests.admin.conftest import messages_of
+from tests.mirror.helpers import fault
+
+pytestmark = pytest.mark.django_db
+
+ADD = reverse("admin:django_accepton_promocode_add")
+MANAGER = ("view_promocode", "add_promocode", "change_promocode", "delete_promocode")
+
+
+def change_url(promo: PromoCode) -> str:
+    return reverse("admin:django_accepton_promocode_change", args=[promo.pk])
+
+
+def delete_url(promo: PromoCode) -> str:
+    return reverse("admin:django_accepton_promocode_delete", args=[promo.pk])
+
+
+def remote_codes(sandbox) -> dict[str, tuple[str, object]]:
+    listed = sandbox.state.list_promo_codes(per_page=100)["data"]
+    return {code["name"]: (code["promo_type"], code["value"]) for code in listed}
+
+
+@pytest.fixture
+def manager(staff_client):
+    return staff_client(*MANAGER, "manage_promo_codes")
+
+
+def test_add_creates_the_code_on_acceptOn(accepton, manager):
+    answer = manager.post(ADD, {"name": "WELCOME", "promo_type": "amount", "value": "500"})
+
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    assert remote_codes(accepton) == {"WELCOME": ("amount", 500)}
+    promo = PromoCode.objects.get()
+    assert (promo.name, promo.environment, promo.value) == ("WELCOME", "sandbox", Decimal(500))
+    assert answer["Location"] == reverse("admin:django_accepton_promocode_changelist")
+
+
+def test_change_renames_the_code_on_acceptOn(accepton, manager):
+    promo = create_promo_code("WELCOME", "amount", 500)
+
+    answer = manager.post(
+        change_url(promo), {"name": "HELLO", "promo_type": "percentage", "value": "0.15"}
+    )
+
+    assert answer.status_code == 302
+    assert remote_codes(accepton) == {"HELLO": ("percentage", 0.15)}
+    promo.refresh_from_db()
+    assert (promo.name, promo.promo_type, promo.value) == ("HELLO", "percentage", Decimal("0.15"))
+
+
+def test_a_refused_add_shows_acceptons_message_and_stores_nothing(accepton, manager):
+    create_promo_code("TAKEN", "amount", 100)
+
+    answer = manager.post(ADD, {"name": "TAKEN", "promo_type": "amount", "value": "900"})
+
+    assert answer.status_code == 200
+    assert "That name was already taken" in answer.content.decode()
+    assert PromoCode.objects.count() == 1
+    assert PromoCode.objects.get().value == Decimal(100)
+
+
+def test_a_refused_rename_leaves_the_row_unchanged(accepton, manager):
+    create_promo_code("TAKEN", "amount", 100)
+    promo = create_promo_code("MINE", "amount", 200)
+    before = PromoCode.objects.values().get(pk=promo.pk)
+
+    answer = manager.post(
+        change_url(promo), {"name": "TAKEN", "promo_type": "amount", "value": "300"}
+    )
+
+    assert answer.status_code == 200
+    page = answer.content.decode()
+    assert "AcceptOn refused the change: That name was already taken" in page
+    assert "was changed successfully" not in page
+    assert PromoCode.objects.values().get(pk=promo.pk) == before
+    assert remote_codes(accepton)["MINE"] == ("amount", 200)
+
+
+def test_a_value_acceptOn_would_refuse_is_caught_before_sending(accepton, manager):
+    answer = manager.post(ADD, {"name": "HALF", "promo_type": "amount", "value": "10.5"})
+
+    assert answer.status_code == 200
+    assert "whole minor units" in answer.content.decode()
+    assert remote_codes(accepton) == {}
+
+
+def test_delete_removes_the_code_on_acceptOn(accepton, manager):
+    promo = create_promo_code("BYE", "amount", 100)
+
+    answer = manager.post(delete_url(promo), {"post": "yes"})
+
+    assert answer.status_code == 302
+    assert remote_codes(accepton) == {}
+    assert not PromoCode.objects.exists()
+    assert LogEntry.objects.filter(action_flag=DELETION, object_id=str(promo.pk)).exists()
+
+
+def test_a_failed_delete_shows_the_error_and_keeps_the_code(accepton, manager):
+    promo = create_promo_code("STAY", "amount", 100)
+    fault(accepton, status=500, method="DELETE", path_prefix="/v1/promo_codes/STAY")
+
+    answer = manager.post(delete_url(promo), {"post": "yes"})
+
+    assert answer.status_code == 302
+    assert answer["Location"] == change_url(promo)
+    [message] = messages_of(answer)
+    assert message.startswith("AcceptOn refused to delete the promo code: Something went wrong")
+    assert PromoCode.objects.filter(pk=promo.pk).exists()
+    assert "STAY" in remote_codes(accepton)
+    assert not LogEntry.objects.filter(action_flag=DELETION).exists()
+
+
+def test_model_permissions_alone_do_not_allow_editing(accepton, staff_client):
+    promo = create_promo_code("LOOK", "amount", 100)
+    editor = staff_client(*MANAGER)
+
+    assert editor.get(ADD).status_code == 403
+    page = editor.get(change_url(promo))
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()
+    assert editor.post(delete_url(promo), {"post": "yes"}).status_code == 403
+    answer = editor.post(
+        change_url(promo), {"name": "HIJACK", "promo_type": "amount", "value": "1"}
+    )
+    assert answer.status_code == 403
+    assert remote_codes(accepton) == {"LOOK": ("amount", 100)}
