@@ -1,0 +1,179 @@
+"""``manage.py sync_accepton``: the sync, the re-verification of pending charges and the
+settling of refunds of unknown outcome, from cron or by hand."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
+
+from django_accepton.services.refunds import reconcile_refunds
+from django_accepton.services.sync import PER_PAGE, RESOURCES, SyncError, SyncResult, sync
+from django_accepton.services.verification import Reason, reverify_pending_charges
+
+COLUMNS = ("created", "updated", "unchanged", "failed", "deleted", "pages", "requests", "seconds")
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a day (YYYY-MM-DD)") from None
+
+
+class ProgressBar:
+    """A one-line bar redrawn in place on a terminal; plain lines elsewhere (cron, CI logs)."""
+
+    width = 30
+
+    def __init__(self, resource: str, stream: OutputWrapper) -> None:
+        self.resource = resource
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.drawn = False
+
+    def __call__(self, result: SyncResult) -> None:
+        total_pages = (
+            max(math.ceil(result.remote_total / PER_PAGE), 1)
+            if result.remote_total is not None
+            else None
+        )
+        page = result.last_page
+        if self.tty:
+            done = min(page / total_pages, 1.0) if total_pages else 0.0
+            filled = int(self.width * done)
+            bar = "#" * filled + "-" * (self.width - filled)
+            self.stream.write(
+                f"\r{self.resource:<14} [{bar}] page {page}/{total_pages or '?'}"
+                f"  {result.seen} objects",
+                ending="",
+            )
+            self.stream.flush()
+            self.drawn = True
+        elif page == 1 or page == total_pages or page % 10 == 0:
+            # Every tenth page: a log line per page would drown a 1000-page sync.
+            self.stream.write(
+                f"{self.resource}: page {page} of {total_pages or '?'}, {result.seen} objects"
+            )
+
+    def close(self) -> None:
+        if self.drawn:
+            self.stream.write("")
+
+
+class Command(BaseCommand):
+    help = (
+        "Copy AcceptOn's plans, subscriptions, promo codes and charges into the local mirrors "
+        "(all four when none is named), then re-verify pending charges and settle refunds "
+        "whose outcome is unknown."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "resources",
+            nargs="*",
+            metavar="RESOURCE",
+            help=f"Any of: {', '.join(RESOURCES)}.",
+        )
+        parser.add_argument(
+            "--since",
+            type=_day,
+            help="Charges created from this day on (YYYY-MM-DD, UTC). Default: a day before "
+            "the last successful charge sync.",
+        )
+        parser.add_argument(
+            "--until", type=_day, help="Charges created up to this day (YYYY-MM-DD, UTC)."
+        )
+        parser.add_argument(
+            "--full",
+            action="store_true",
+            help="Read every charge, ignoring the last successful sync.",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Read AcceptOn and count what would change; write nothing.",
+        )
+        parser.add_argument("--json", action="store_true", help="Print the summary as JSON.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        resources = options["resources"] or list(RESOURCES)
+        unknown = sorted(set(resources) - set(RESOURCES))
+        if unknown:
+            raise CommandError(
+                f"Unknown resource {', '.join(unknown)}; choose from {', '.join(RESOURCES)}."
+            )
+        results: list[SyncResult] = []
+        errors: list[dict[str, str]] = []
+        for resource in dict.fromkeys(resources):
+            bar = ProgressBar(resource, self.stderr)
+            try:
+                results.append(
+                    sync(
+                        resource,
+                        since=options["since"],
+                        until=options["until"],
+                        full=options["full"],
+                        dry_run=options["dry_run"],
+                        progress=bar,
+                    )
+                )
+            except SyncError as exc:
+                if exc.result is not None:
+                    results.append(exc.result)
+                errors.append({"resource": resource, "error": str(exc)})
+            finally:
+                bar.close()
+
+        summary: dict[str, Any] = {
+            "dry_run": options["dry_run"],
+            "syncs": [result.as_dict() for result in results],
+            "errors": errors,
+        }
+        if not options["dry_run"]:
+            reasons = Counter(result.reason for result in reverify_pending_charges())
+            summary["pending_charges"] = {
+                "verified": reasons.pop(Reason.OK, 0),
+                "still_pending": reasons.pop(Reason.API_UNAVAILABLE, 0),
+                "rejected": sum(reasons.values()),
+            }
+            summary["refunds"] = reconcile_refunds().as_dict()
+
+        if options["json"]:
+            self.stdout.write(json.dumps(summary, indent=2))
+        else:
+            self._print_table(summary)
+        if errors:
+            raise CommandError(
+                "; ".join(f"{error['resource']}: {error['error']}" for error in errors)
+            )
+
+    def _print_table(self, summary: dict[str, Any]) -> None:
+        rows = [["resource", *COLUMNS]]
+        for result in summary["syncs"]:
+            rows.append([result["resource"], *(str(result[column]) for column in COLUMNS)])
+        widths = [max(len(row[index]) for row in rows) for index in range(len(rows[0]))]
+        for number, row in enumerate(rows):
+            cells = [row[0].ljust(widths[0])]
+            cells += [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
+            self.stdout.write("  ".join(cells))
+            if number == 0:
+                self.stdout.write("  ".join("-" * width for width in widths))
+        if summary["dry_run"]:
+            self.stdout.write("Dry run: nothing was written.")
+        if "pending_charges" in summary:
+            pending = summary["pending_charges"]
+            self.stdout.write(
+                f"Pending charges: {pending['verified']} verified, {pending['rejected']} "
+                f"rejected, {pending['still_pending']} still pending."
+            )
+            settled = summary["refunds"]
+            self.stdout.write(
+                f"Refunds of unknown outcome: {settled['succeeded']} confirmed, "
+                f"{settled['released']} released, {settled['still_unknown']} still unknown."
+            )
