@@ -156,7 +156,8 @@ class Command(BaseCommand):
     def _print_table(self, summary: dict[str, Any]) -> None:
         rows = [["resource", *COLUMNS]]
         for result in summary["syncs"]:
-            rows.append([result["resource"], *(str(result[column]) for column in COLUMNS)])
+            cells = [str(result[column]) for column in COLUMNS[:-1]]
+            rows.append([result["resource"], *cells, f"{result['seconds']:.2f}"])
         widths = [max(len(row[index]) for row in rows) for index in range(len(rows[0]))]
         for number, row in enumerate(rows):
             cells = [row[0].ljust(widths[0])]
