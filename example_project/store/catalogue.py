@@ -1,8 +1,9 @@
 """What the store sells on the AcceptOn side: subscription plans and a promo code.
 
 Products are only local rows (each order gets its own token), but plans and promo codes are
-AcceptOn objects. ``ensure_remote_catalogue()`` creates the missing ones through the API client,
-matching plans by name and codes by name, so running it again changes nothing.
+AcceptOn objects. ``ensure_remote_catalogue()`` creates the missing ones at AcceptOn through
+django-accepton's services, matching plans and codes by name, so running it again changes
+nothing; then it syncs both into the local mirrors, where the subscriptions page reads them.
 
 A customer subscribes by paying a plan's *recurring* (``rtx_``) token. AcceptOn has no API call
 that makes one: they are made in its dashboard, one per plan, and configured here through
@@ -22,9 +23,12 @@ from dataclasses import dataclass
 import requests
 from django.conf import settings
 
-from django_accepton.api import get_client
-from django_accepton.client import NotFoundError, Plan
+from django_accepton.api import current_environment, get_client
+from django_accepton.client import NotFoundError
 from django_accepton.conf import get_settings
+from django_accepton.models import Plan
+from django_accepton.services import plans, promo_codes
+from django_accepton.services.sync import SyncAlreadyRunning, sync_plans, sync_promo_codes
 
 logger = logging.getLogger(__name__)
 
@@ -69,14 +73,22 @@ def ensure_remote_catalogue() -> dict[str, int]:
     created = {"plans": 0, "promo_codes": 0}
     for spec in PLANS:
         if spec.name not in existing:
-            client.plans.create(spec.name, spec.amount, spec.currency, spec.period_unit)
+            # AcceptOn first, then the local mirror.
+            plans.create_plan(spec.name, spec.amount, spec.currency, spec.period_unit)
             created["plans"] += 1
     for name, promo_type, value in PROMO_CODES:
         try:
             client.promo_codes.retrieve(name)
         except NotFoundError:
-            client.promo_codes.create(name, promo_type, value)
+            promo_codes.create_promo_code(name, promo_type, value)
             created["promo_codes"] += 1
+    # Mirror everything AcceptOn has. A full sync also marks the rows AcceptOn no longer knows
+    # as deleted: the plans of an embedded sandbox that died with its process, say.
+    for sync in (sync_plans, sync_promo_codes):
+        try:
+            sync()
+        except SyncAlreadyRunning:
+            logger.info("A sync is already running; it will mirror the catalogue.")
     with _lock:
         _ready_for.add(_account())
     return created
@@ -102,8 +114,8 @@ class Offer:
     blurb: str
 
 
-def _spec(plan: Plan) -> PlanSpec | None:
-    return next((spec for spec in PLANS if spec.name == plan.name), None)
+def _blurb(plan: Plan) -> str:
+    return next((spec.blurb for spec in PLANS if spec.name == plan.name), "")
 
 
 def recurring_token(plan: Plan) -> str | None:
@@ -131,21 +143,23 @@ def recurring_token(plan: Plan) -> str | None:
 
 
 def offers() -> list[Offer]:
-    """The store's plans that AcceptOn has and that can be paid, cheapest first."""
+    """The plans in the local mirror that can be paid: monthly first, cheapest first."""
     ensure_embedded_sandbox_ready()
     result = []
-    for plan in get_client().plans.iter_all():
-        spec = _spec(plan)
-        if spec is None:
-            continue
+    mirrored = Plan.objects.filter(environment=current_environment(), deleted_at__isnull=True)
+    for plan in mirrored.order_by("period_unit", "amount"):
         token = recurring_token(plan)
         if token:
-            result.append(Offer(plan, token, spec.blurb))
-    return sorted(result, key=lambda offer: (offer.plan.period_unit, offer.plan.amount))
+            result.append(Offer(plan, token, _blurb(plan)))
+    return result
 
 
 def find_plan(plan_id: str) -> Plan | None:
+    """A plan from the mirror, or from AcceptOn (then mirrored) if no sync has seen it yet."""
+    plan = Plan.objects.filter(pk=plan_id, environment=current_environment()).first()
+    if plan is not None:
+        return plan
     try:
-        return get_client().plans.retrieve(plan_id)
-    except NotFoundError:
+        return plans.mirror_plan(get_client().plans.retrieve(plan_id))
+    except (NotFoundError, ValueError):  # ValueError: not even shaped like an id
         return None

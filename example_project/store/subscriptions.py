@@ -12,9 +12,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from django_accepton.api import current_environment, get_client
-from django_accepton.client import AcceptOnError, InvalidRequestError, NotFoundError, Plan
+from django_accepton.client import AcceptOnError, InvalidRequestError, NotFoundError
 from django_accepton.client import Charge as RemoteCharge
+from django_accepton.client import Subscription as RemoteSubscription
 from django_accepton.conf import get_settings
+from django_accepton.models import Plan, Subscription
+from django_accepton.services.subscriptions import (
+    MIRRORED_FIELDS,
+    cancel_subscription,
+    subscription_row,
+)
 from store.models import Membership
 
 logger = logging.getLogger(__name__)
@@ -51,6 +58,16 @@ def _check(remote: RemoteCharge, plan: Plan) -> None:
         raise SubscriptionRefused("The payment did not match the plan's price.")
 
 
+def _mirror(remote: RemoteSubscription) -> None:
+    """Write AcceptOn's subscription into django-accepton's mirror now, as the hourly sync
+    would, so that the admin shows it (and can cancel it) at once."""
+    row = subscription_row(remote, current_environment(), timezone.now())
+    # plan_id, not plan: a plan that is not mirrored yet is never looked up.
+    columns = ["plan_id" if name == "plan" else name for name in MIRRORED_FIELDS]
+    defaults = {"environment": row.environment, **{name: getattr(row, name) for name in columns}}
+    Subscription.objects.update_or_create(id=row.id, defaults=defaults)
+
+
 def _find_subscription(plan: Plan, email: str) -> str:
     """The newest active subscription of ``email`` to ``plan`` not yet linked to a membership."""
     taken = set(
@@ -61,6 +78,7 @@ def _find_subscription(plan: Plan, email: str) -> str:
     page = get_client().subscriptions.list(plan_token=plan.id, active=True)
     for subscription in page.data:
         if subscription.id not in taken and (subscription.email or "").lower() == email.lower():
+            _mirror(subscription)
             return subscription.id
     return ""
 
@@ -111,14 +129,19 @@ def cancel_membership(membership: Membership) -> None:
     if membership.status == Membership.Status.CANCELLED:
         return
     if membership.subscription_id:
-        client = get_client()
         try:
-            client.subscriptions.cancel(membership.subscription_id)
+            if Subscription.objects.filter(pk=membership.subscription_id).exists():
+                # django-accepton's service: AcceptOn first, then its mirror row.
+                cancel_subscription(membership.subscription_id)
+            else:
+                get_client().subscriptions.cancel(membership.subscription_id)
         except InvalidRequestError:
             # AcceptOn refuses to cancel a subscription that is no longer active (cancelled in
             # its dashboard, say): that is the state we wanted.
-            if client.subscriptions.retrieve(membership.subscription_id).active:
+            remote = get_client().subscriptions.retrieve(membership.subscription_id)
+            if remote.active:
                 raise
+            _mirror(remote)
     Membership.objects.filter(pk=membership.pk, status=Membership.Status.ACTIVE).update(
         status=Membership.Status.CANCELLED, cancelled_at=timezone.now()
     )

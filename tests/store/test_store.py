@@ -15,7 +15,7 @@ from store import catalogue
 from store.models import Membership, Order, Product
 from store.money import format_money
 
-from django_accepton.models import Charge, Verification
+from django_accepton.models import Charge, Plan, Subscription, Verification
 
 CARD = "4242424242424242"
 
@@ -151,6 +151,7 @@ def test_seeding_is_idempotent_on_both_sides(accepton, db):
     assert Product.objects.count() == 4
     assert accepton.state.list_plans()["total"] == len(catalogue.PLANS)
     assert accepton.state.list_promo_codes()["total"] == 1
+    assert Plan.objects.filter(deleted_at__isnull=True).count() == len(catalogue.PLANS)
 
 
 def test_subscribing_records_one_membership_per_payment(client, accepton, plans):
@@ -162,6 +163,8 @@ def test_subscribing_records_one_membership_per_payment(client, accepton, plans)
     assert "Welcome to Ink club!" in answer.content.decode()
     remote = accepton.state.retrieve_subscription(membership.subscription_id)
     assert (remote["email"], remote["active"]) == ("bea@example.com", True)
+    # Mirrored at once, so the admin shows it before the next sync.
+    assert Subscription.objects.get(pk=membership.subscription_id).active is True
 
     # The form's answer arriving again subscribes nobody twice.
     url = reverse("store:subscribe_return", args=[offer.plan.id])
@@ -200,6 +203,36 @@ def test_a_promo_code_may_lower_the_first_payment(client, accepton, plans):
     )
     membership = Membership.objects.get()
     assert (membership.amount_paid, membership.promo_code) == (1350, "WELCOME10")
+
+
+def test_cancelling_goes_to_acceptOn_first_then_the_mirror(client, accepton, plans):
+    _subscribe(client, accepton, plans["Ink club"])
+    membership = Membership.objects.get()
+    accepton.state.add_fault({"status": 503, "path_prefix": "/v1/subscriptions", "method": "POST"})
+    answer = client.post(
+        reverse("store:membership_cancel", args=[membership.public_id]), follow=True
+    )
+    assert "could not reach the payment service" in answer.content.decode()
+    membership.refresh_from_db()
+    assert membership.status == Membership.Status.ACTIVE
+
+    client.post(reverse("store:membership_cancel", args=[membership.public_id]))
+    membership.refresh_from_db()
+    assert membership.status == Membership.Status.CANCELLED
+    assert accepton.state.retrieve_subscription(membership.subscription_id)["active"] is False
+    assert Subscription.objects.get(pk=membership.subscription_id).active is False
+
+
+def test_the_subscriptions_page_offers_the_mirrored_plans(client, accepton, plans):
+    page = client.get(reverse("store:subscriptions")).content.decode()
+    assert page.count('class="accepton-button"') == 3
+    assert "$15.00" in page
+    assert "/ year" in page
+    # A plan a full sync found gone from AcceptOn is no longer offered.
+    Plan.objects.filter(name="Ink club").update(deleted_at=timezone.now())
+    page = client.get(reverse("store:subscriptions")).content.decode()
+    assert page.count('class="accepton-button"') == 2
+    assert "Ink club" not in page
 
 
 def test_cancelling_reaches_acceptOn_and_survives_a_dashboard_cancel(client, accepton, plans):
