@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -79,6 +80,16 @@ STORE_PLAN_TOKENS = env.dict("STORE_PLAN_TOKENS", default={})
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or "memory://"
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
+if (
+    not CELERY_TASK_ALWAYS_EAGER
+    and ACCEPTON["ENVIRONMENT"] == "sandbox"
+    and not ACCEPTON["BASE_URL"]
+):
+    # The embedded sandbox lives in one process; a worker would sync against another, empty one.
+    raise ImproperlyConfigured(
+        "A Celery worker cannot share the embedded AcceptOn sandbox. Run "
+        "`python -m django_accepton.sandbox` and set ACCEPTON_BASE_URL and its keys."
+    )
 CELERY_TASK_EAGER_PROPAGATES = True
 
 LOGGING = {
