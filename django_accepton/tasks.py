@@ -1,11 +1,8 @@
 """Celery tasks: thin wrappers around the services, plus a fanned-out full sync.
 
 Importing this module needs no configured Celery app: ``shared_task`` binds each task to the
-app the project sets up (``app.autodiscover_tasks()`` finds this module). Merge
-``BEAT_SCHEDULE`` into yours::
-
-    from django_accepton.tasks import BEAT_SCHEDULE
-    CELERY_BEAT_SCHEDULE = {**BEAT_SCHEDULE, ...}
+app the project sets up (``app.autodiscover_tasks()`` finds this module). The beat schedule of
+these tasks is ``django_accepton.schedule.BEAT_SCHEDULE`` (also importable from here).
 
 Every sync task returns its ``SyncResult`` as a dict; a sync that finds another run of the same
 resource still going returns ``{"skipped": ...}`` instead of failing, so a slow run never turns
@@ -15,58 +12,30 @@ the next scheduled one into an error.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from celery import chord, shared_task
 
 from django_accepton.models import SyncResource
+from django_accepton.schedule import BEAT_SCHEDULE as BEAT_SCHEDULE  # re-exported
 from django_accepton.services import sync as sync_service
 from django_accepton.services.refunds import reconcile_refunds
 from django_accepton.services.sync import (
     SyncAlreadyRunning,
     SyncError,
+    SyncLockLost,
     SyncResult,
     SyncRun,
     page_ranges,
 )
 from django_accepton.services.verification import Reason, reverify_pending_charges
 
-BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
-    "accepton-sync-subscriptions": {
-        "task": "django_accepton.sync_subscriptions",
-        "schedule": timedelta(hours=1),
-    },
-    "accepton-sync-plans": {"task": "django_accepton.sync_plans", "schedule": timedelta(hours=6)},
-    "accepton-sync-promo-codes": {
-        "task": "django_accepton.sync_promo_codes",
-        "schedule": timedelta(hours=1),
-    },
-    # Incremental: charges created since a day before the last successful run.
-    "accepton-sync-charges": {
-        "task": "django_accepton.sync_charges",
-        "schedule": timedelta(minutes=15),
-    },
-    # Refunds and other changes to older charges only show in a full read.
-    "accepton-sync-charges-full": {
-        "task": "django_accepton.sync_charges",
-        "schedule": timedelta(days=1),
-        "kwargs": {"full": True},
-    },
-    "accepton-reverify-pending-charges": {
-        "task": "django_accepton.reverify_pending_charges",
-        "schedule": timedelta(minutes=2),
-    },
-    "accepton-reconcile-refunds": {
-        "task": "django_accepton.reconcile_refunds",
-        "schedule": timedelta(minutes=10),
-    },
-}
-
 # A sync that failed on AcceptOn's side (after the client's own retries) is tried again later,
 # up to three times, 30 s, 60 s and 120 s on. SyncAlreadyRunning never gets that far: it is
-# answered with "skipped".
+# answered with "skipped". A run that lost its lease to another is over: no retry.
 RETRY_ON = (SyncError,)
+NO_RETRY_ON = (SyncLockLost,)
 
 
 def _run(resource: str, **options: Any) -> dict[str, Any]:
@@ -81,7 +50,11 @@ def _day(value: str | None) -> date | None:
 
 
 @shared_task(
-    name="django_accepton.sync_plans", autoretry_for=RETRY_ON, retry_backoff=30, max_retries=3
+    name="django_accepton.sync_plans",
+    autoretry_for=RETRY_ON,
+    dont_autoretry_for=NO_RETRY_ON,
+    retry_backoff=30,
+    max_retries=3,
 )
 def sync_plans() -> dict[str, Any]:
     return _run(SyncResource.PLANS)
@@ -90,6 +63,7 @@ def sync_plans() -> dict[str, Any]:
 @shared_task(
     name="django_accepton.sync_subscriptions",
     autoretry_for=RETRY_ON,
+    dont_autoretry_for=NO_RETRY_ON,
     retry_backoff=30,
     max_retries=3,
 )
@@ -98,14 +72,22 @@ def sync_subscriptions() -> dict[str, Any]:
 
 
 @shared_task(
-    name="django_accepton.sync_promo_codes", autoretry_for=RETRY_ON, retry_backoff=30, max_retries=3
+    name="django_accepton.sync_promo_codes",
+    autoretry_for=RETRY_ON,
+    dont_autoretry_for=NO_RETRY_ON,
+    retry_backoff=30,
+    max_retries=3,
 )
 def sync_promo_codes() -> dict[str, Any]:
     return _run(SyncResource.PROMO_CODES)
 
 
 @shared_task(
-    name="django_accepton.sync_charges", autoretry_for=RETRY_ON, retry_backoff=30, max_retries=3
+    name="django_accepton.sync_charges",
+    autoretry_for=RETRY_ON,
+    dont_autoretry_for=NO_RETRY_ON,
+    retry_backoff=30,
+    max_retries=3,
 )
 def sync_charges(
     since: str | None = None, until: str | None = None, full: bool = False
@@ -145,7 +127,10 @@ def fan_out_sync(
     ``pages_per_task``, and its callback handles deletions, records the run and frees the
     lease. The rows written are the same as a serial sync's. Returns the callback's task id
     (or, for a list of one page, the finished result)."""
-    run = sync_service.start_sync(resource, since=_day(since), until=_day(until), full=full)
+    try:
+        run = sync_service.start_sync(resource, since=_day(since), until=_day(until), full=full)
+    except SyncAlreadyRunning as exc:
+        return {"resource": resource, "skipped": str(exc)}
     try:
         first = sync_service.sync_page_range(run, 1, 1)
         ranges = page_ranges(first.remote_total, pages_per_range=pages_per_task)
@@ -169,7 +154,11 @@ def fan_out_sync(
 
 
 @shared_task(
-    name="django_accepton.sync_page_range", autoretry_for=RETRY_ON, retry_backoff=30, max_retries=3
+    name="django_accepton.sync_page_range",
+    autoretry_for=RETRY_ON,
+    dont_autoretry_for=NO_RETRY_ON,
+    retry_backoff=30,
+    max_retries=3,
 )
 def sync_page_range(run: dict[str, Any], first_page: int, last_page: int | None) -> dict[str, Any]:
     return sync_service.sync_page_range(SyncRun.from_dict(run), first_page, last_page).as_dict()

@@ -11,7 +11,7 @@ import pytest
 
 from django_accepton import tasks
 from django_accepton.models import PromoCode, SyncState
-from django_accepton.services.sync import start_sync, sync_promo_codes
+from django_accepton.services.sync import SyncLockLost, start_sync, sync_promo_codes
 from tests.tasks.celery_app import app
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +46,30 @@ def test_a_sync_that_is_already_running_is_skipped_not_failed(accepton):
 
     assert outcome.successful()
     assert "already running" in outcome.get()["skipped"]
+
+
+def test_a_fan_out_while_a_sync_runs_is_skipped(accepton):
+    start_sync("charges")
+
+    assert "already running" in tasks.fan_out_sync.apply(args=("charges",)).get()["skipped"]
+
+
+def test_a_range_that_lost_its_lease_is_not_retried(accepton, monkeypatch):
+    run = start_sync("plans")
+    SyncState.objects.update(lock_token="someone-else")
+    attempts = []
+    real = tasks.sync_service.sync_page_range
+
+    def counted(*args, **kwargs):
+        attempts.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tasks.sync_service, "sync_page_range", counted)
+
+    outcome = tasks.sync_page_range.apply(args=(run.as_dict(), 1, None))
+
+    assert (outcome.state, type(outcome.result)) == ("FAILURE", SyncLockLost)
+    assert len(attempts) == 1
 
 
 def test_follow_up_tasks(accepton):
@@ -112,6 +136,18 @@ def test_beat_schedule_names_registered_tasks_and_syncs_subscriptions_hourly():
     ]
     assert subscriptions
     assert all(entry["schedule"] <= timedelta(hours=1) for entry in subscriptions)
+
+
+def test_settings_can_import_the_schedule_before_django_is_set_up():
+    code = (
+        "import sys; from django_accepton.schedule import BEAT_SCHEDULE; "
+        "assert 'django.db.models' not in sys.modules; print(len(BEAT_SCHEDULE))"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, str(len(tasks.BEAT_SCHEDULE))), done.stderr
 
 
 def test_importing_the_tasks_needs_no_celery_app():
