@@ -83,6 +83,7 @@ def store(accepton: Any, settings: Any, live_server: Any, transactional_db: None
 
     class Store:
         sandbox = accepton
+        root = live_server.url
 
         @staticmethod
         def url(path: str = "/") -> str:
