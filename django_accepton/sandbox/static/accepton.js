@@ -201,20 +201,31 @@
     if (this.appearance !== "modal" || !this.iframe) {
       return;
     }
-    document.removeEventListener("keydown", this.onKeyDown, true);
-    if (this.iframe.parentNode) {
-      this.iframe.parentNode.removeChild(this.iframe);
-    }
+    var iframe = this.iframe;
     this.iframe = null;
+    document.removeEventListener("keydown", this.onKeyDown, true);
+    /* Hide at once, remove a moment later: the iframe may still be handling the key or click
+       that closed it. */
+    iframe.style.visibility = "hidden";
+    iframe.style.pointerEvents = "none";
+    setTimeout(function () {
+      if (iframe.parentNode) {
+        iframe.parentNode.removeChild(iframe);
+      }
+    }, 100);
     document.documentElement.style.overflow = this.previousOverflow || "";
     if (this.button) {
       this.button.focus();
     }
   };
 
+  /* Esc on the page asks the form to close; the form refuses while a payment is in flight. */
   Instance.prototype.handleKeyDown = function (event) {
-    if (event.key === "Escape" || event.key === "Esc") {
-      this.close();
+    if ((event.key === "Escape" || event.key === "Esc") && this.iframe && this.iframe.contentWindow) {
+      this.iframe.contentWindow.postMessage(
+        PREFIX + JSON.stringify({ instanceId: this.id, method: "closeModal", params: {} }),
+        this.origin
+      );
     }
   };
 
@@ -248,7 +259,7 @@
     if (event.data.indexOf(PREFIX) !== 0) {
       return;
     }
-    if (this.iframe && event.source !== this.iframe.contentWindow) {
+    if (!this.iframe || event.source !== this.iframe.contentWindow) {
       return;
     }
     var message;

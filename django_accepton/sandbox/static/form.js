@@ -172,23 +172,48 @@
 
   /* ---- set-up ---- */
 
+  /* Closing is refused while a charge is in flight, so its outcome always reaches the page. */
+  function requestClose() {
+    if (appearance === "modal" && !inFlight) {
+      post("close");
+    }
+  }
+
+  /* The page forwards Esc as "closeModal" when it has the focus. */
+  function onParentMessage(event) {
+    if (event.source !== window.parent || typeof event.data !== "string" || event.data.indexOf(PREFIX) !== 0) {
+      return;
+    }
+    if (targetOrigin !== "*" && event.origin !== targetOrigin) {
+      return;
+    }
+    var message;
+    try {
+      message = JSON.parse(event.data.slice(PREFIX.length));
+    } catch (e) {
+      return;
+    }
+    if (message && message.instanceId === instanceId && message.method === "closeModal") {
+      requestClose();
+    }
+  }
+
   function applyAppearance() {
     body.classList.add("appearance-" + appearance);
     show(closeButton, appearance === "modal");
-    closeButton.addEventListener("click", function () {
-      post("close");
-    });
+    closeButton.addEventListener("click", requestClose);
     if (appearance === "modal") {
       shell.addEventListener("mousedown", function (event) {
-        if (event.target === shell && !inFlight) {
-          post("close");
+        if (event.target === shell) {
+          requestClose();
         }
       });
       document.addEventListener("keydown", function (event) {
-        if ((event.key === "Escape" || event.key === "Esc") && !inFlight) {
-          post("close");
+        if (event.key === "Escape" || event.key === "Esc") {
+          requestClose();
         }
       });
+      window.addEventListener("message", onParentMessage);
     }
     if (window.ResizeObserver) {
       new ResizeObserver(reportHeight).observe(shell);
