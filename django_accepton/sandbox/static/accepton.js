@@ -208,6 +208,10 @@
        that closed it. */
     iframe.style.visibility = "hidden";
     iframe.style.pointerEvents = "none";
+    /* Selectors and ids belong to the next frame this instance opens. */
+    iframe.className = "accepton-modal-closing";
+    iframe.removeAttribute("id");
+    iframe.removeAttribute("name");
     setTimeout(function () {
       if (iframe.parentNode) {
         iframe.parentNode.removeChild(iframe);
