@@ -41,6 +41,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "django_accepton.reverify_pending_charges",
         "schedule": timedelta(minutes=2),
     },
+    # After the incremental charge sync has copied them: charges nobody came back with.
+    "accepton-claim-orphaned-charges": {
+        "task": "django_accepton.claim_orphaned_charges",
+        "schedule": timedelta(minutes=15),
+    },
     "accepton-reconcile-refunds": {
         "task": "django_accepton.reconcile_refunds",
         "schedule": timedelta(minutes=10),

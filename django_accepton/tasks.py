@@ -11,7 +11,6 @@ the next scheduled one into an error.
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date
 from typing import Any
 
@@ -29,7 +28,11 @@ from django_accepton.services.sync import (
     SyncRun,
     page_ranges,
 )
-from django_accepton.services.verification import Reason, reverify_pending_charges
+from django_accepton.services.verification import (
+    claim_orphaned_charges,
+    reverify_pending_charges,
+    summarize,
+)
 
 # A sync that failed on AcceptOn's side (after the client's own retries) is tried again later,
 # up to three times, 30 s, 60 s and 120 s on. SyncAlreadyRunning never gets that far: it is
@@ -98,12 +101,12 @@ def sync_charges(
 
 @shared_task(name="django_accepton.reverify_pending_charges")
 def reverify_pending_charges_task() -> dict[str, int]:
-    reasons = Counter(result.reason for result in reverify_pending_charges())
-    return {
-        "verified": reasons.pop(Reason.OK, 0),
-        "still_pending": reasons.pop(Reason.API_UNAVAILABLE, 0),
-        "rejected": sum(reasons.values()),
-    }
+    return summarize(reverify_pending_charges())
+
+
+@shared_task(name="django_accepton.claim_orphaned_charges")
+def claim_orphaned_charges_task() -> dict[str, int]:
+    return summarize(claim_orphaned_charges())
 
 
 @shared_task(name="django_accepton.reconcile_refunds")

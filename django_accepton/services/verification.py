@@ -161,6 +161,62 @@ def reverify_pending_charges(*, older_than: int | None = None) -> list[Verificat
     return results
 
 
+def claim_orphaned_charges(*, older_than: int | None = None) -> list[VerificationResult]:
+    """Claim paid charges that no browser came back with, for the token they paid.
+
+    A customer who pays and closes the tab before the redirect leaves a charge on AcceptOn
+    that the store never heard of; the charge sync copies it here as ``unclaimed``. A charge
+    carries its token's description, not the token's id, so it is matched to the open tokens
+    with the same description and currency minted before it. Only when every such token was
+    minted for the same thing (order, object or reference) is it claimed, for the oldest of
+    them, and then judged like any other claim; anything ambiguous is left for a human.
+    """
+    if older_than is None:
+        older_than = get_settings().pending_reverify_after
+    environment = current_environment()
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    orphans = Charge.objects.filter(
+        environment=environment,
+        verification=Verification.UNCLAIMED,
+        token__isnull=True,
+        created__lte=cutoff,
+    ).exclude(description="")
+    results = []
+    for charge in orphans.iterator():
+        if charge.status.lower() not in PAID_STATUSES or charge.refunded:
+            continue
+        candidates = list(
+            TransactionToken.objects.filter(
+                environment=environment,
+                description=charge.description,
+                currency=charge.currency,
+                consumed_at__isnull=True,
+                created__lte=charge.created,
+            )
+            .order_by("created")
+            .values("pk", "content_type_id", "object_id", "reference")
+        )
+        targets = {(c["content_type_id"], c["object_id"], c["reference"]) for c in candidates}
+        if len(targets) != 1:
+            continue
+        _, object_id, reference = targets.pop()
+        if not (object_id or reference):  # a token minted for a bare price names nobody
+            continue
+        results.append(verify_charge(charge.pk, candidates[0]["pk"]))
+    return results
+
+
+def summarize(results: list[VerificationResult]) -> dict[str, int]:
+    """Counts for a report: verified, still pending, rejected."""
+    verified = sum(1 for result in results if result.ok)
+    pending = sum(1 for result in results if result.pending)
+    return {
+        "verified": verified,
+        "still_pending": pending,
+        "rejected": len(results) - verified - pending,
+    }
+
+
 RECHECK_INTERVAL = timedelta(seconds=5)
 
 

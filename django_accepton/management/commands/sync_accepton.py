@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from collections import Counter
 from datetime import date
 from typing import Any
 
@@ -14,7 +13,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from django_accepton.services.refunds import reconcile_refunds
 from django_accepton.services.sync import PER_PAGE, RESOURCES, SyncError, SyncResult, sync
-from django_accepton.services.verification import Reason, reverify_pending_charges
+from django_accepton.services.verification import (
+    claim_orphaned_charges,
+    reverify_pending_charges,
+    summarize,
+)
 
 COLUMNS = ("created", "updated", "unchanged", "failed", "deleted", "pages", "requests", "seconds")
 
@@ -136,12 +139,8 @@ class Command(BaseCommand):
             "errors": errors,
         }
         if not options["dry_run"]:
-            reasons = Counter(result.reason for result in reverify_pending_charges())
-            summary["pending_charges"] = {
-                "verified": reasons.pop(Reason.OK, 0),
-                "still_pending": reasons.pop(Reason.API_UNAVAILABLE, 0),
-                "rejected": sum(reasons.values()),
-            }
+            summary["pending_charges"] = summarize(reverify_pending_charges())
+            summary["orphaned_charges"] = summarize(claim_orphaned_charges())
             summary["refunds"] = reconcile_refunds().as_dict()
 
         if options["json"]:
@@ -172,6 +171,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Pending charges: {pending['verified']} verified, {pending['rejected']} "
                 f"rejected, {pending['still_pending']} still pending."
+            )
+            orphans = summary["orphaned_charges"]
+            self.stdout.write(
+                f"Charges nobody came back with: {orphans['verified']} matched and verified, "
+                f"{orphans['rejected']} rejected, {orphans['still_pending']} pending."
             )
             settled = summary["refunds"]
             self.stdout.write(
