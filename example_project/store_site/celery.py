@@ -7,7 +7,6 @@ tasks run eagerly, inline, so nothing else has to run for the demo.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from celery import Celery
 
@@ -15,16 +14,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "store_site.settings")
 
 app = Celery("store_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-# Finds tasks.py in every installed app: django-accepton's syncs and follow-up work.
+# Finds tasks.py in every installed app: django-accepton's syncs and follow-up work. Their beat
+# schedule is CELERY_BEAT_SCHEDULE in settings.
 app.autodiscover_tasks()
-
-
-@app.on_after_finalize.connect
-def schedule_accepton(sender: Celery, **kwargs: Any) -> None:
-    """django-accepton's beat schedule (syncs, pending payments, refunds of unknown outcome).
-
-    Merged here rather than in settings: its module imports models, which settings cannot.
-    """
-    from django_accepton.tasks import BEAT_SCHEDULE
-
-    sender.conf.beat_schedule = {**BEAT_SCHEDULE, **(sender.conf.beat_schedule or {})}

@@ -5,6 +5,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from django_accepton.schedule import BEAT_SCHEDULE
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 if (BASE_DIR / ".env").exists():
@@ -91,6 +93,8 @@ if (
         "`python -m django_accepton.sandbox` and set ACCEPTON_BASE_URL and its keys."
     )
 CELERY_TASK_EAGER_PROPAGATES = True
+# For `worker -B`: syncs into the mirrors, pending payments, refunds whose outcome was lost.
+CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 
 LOGGING = {
     "version": 1,
