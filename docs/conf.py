@@ -26,8 +26,9 @@ extensions = [
 ]
 source_suffix = {".md": "markdown"}
 root_doc = "index"
-# The sandbox's browser files and the build output are not documentation pages.
-exclude_patterns = ["_build", "**/static/**", "**/*.html", "**/*.js", "**/*.css", "README.md"]
+# Only Markdown pages are sources; the sandbox's browser files (its static/ folder) and the build
+# output never are, even if a folder of them ends up under docs/.
+exclude_patterns = ["_build", "**/static/**", "**/*.html", "**/*.js", "**/*.css"]
 
 myst_enable_extensions = ["colon_fence", "deflist"]
 # Headings down to level 3 get anchors, so pages can link to sections: [x](checkout.md#signals).
