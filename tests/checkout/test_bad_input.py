@@ -148,3 +148,11 @@ def test_openapi_schema_documents_the_json_route():
     operation = schema["paths"]["/accepton/api/charges/verify/"]["post"]
     assert operation["operationId"] == "accepton_verify_charge"
     assert set(operation["responses"]) >= {"200", "202", "400", "403", "409", "422"}
+
+
+@pytest.mark.parametrize("page", ["accepton:success", "accepton:failure", "accepton:pending"])
+def test_outcome_pages_ignore_ids_that_are_not_ids(client, paid, page):
+    token_id, charge = paid
+    # PostgreSQL refuses a NUL byte in any query: looked up, it was a 500.
+    for query in (f"token={token_id}%00&charge={charge['id']}", "token=txn_a&charge=chg_%00"):
+        assert client.get(f"{reverse(page)}?{query}").status_code == 200
