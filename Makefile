@@ -44,6 +44,18 @@ docs: install
 screenshots: install
 	DATABASE_URL=$(SQLITE_URL) ACCEPTON_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -p no:cacheprovider -q -m browser
 
+# The proof suites: reliability and security figures, printed as one table at the end of the
+# run (docs/proofs.md). On PostgreSQL when POSTGRES_URL is set, else on SQLite without the
+# PostgreSQL-only proofs (row locks, real concurrency).
+proofs: install
+	@if [ -n "$$POSTGRES_URL" ]; then \
+		echo "== proofs on PostgreSQL"; \
+		DATABASE_URL="$$POSTGRES_URL" $(BIN)/pytest -p no:cacheprovider -q tests/proofs tests/security $(PYTEST_ARGS); \
+	else \
+		echo "== POSTGRES_URL is not set: proofs on SQLite, the PostgreSQL-only ones deselected"; \
+		DATABASE_URL=$(SQLITE_URL) $(BIN)/pytest -p no:cacheprovider -q -m "not postgres" tests/proofs tests/security $(PYTEST_ARGS); \
+	fi
+
 test: lint typecheck migrations-check docs pytest
 
 clean:

@@ -76,7 +76,10 @@ def pytest_terminal_summary(terminalreporter) -> None:
     if not PROOF_FIGURES:
         return
     width = max(len(name) for name, _, _ in PROOF_FIGURES)
+    measured_width = max(len("measured"), *(len(measured) for _, measured, _ in PROOF_FIGURES))
     terminalreporter.write_sep("-", "proofs")
-    terminalreporter.write_line(f"{'proof'.ljust(width)}  {'measured':>12}  required")
+    terminalreporter.write_line(f"{'proof'.ljust(width)}  {'measured':>{measured_width}}  required")
     for name, measured, required in PROOF_FIGURES:
-        terminalreporter.write_line(f"{name.ljust(width)}  {measured:>12}  {required}")
+        terminalreporter.write_line(
+            f"{name.ljust(width)}  {measured:>{measured_width}}  {required}"
+        )
