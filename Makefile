@@ -56,6 +56,15 @@ proofs: install
 		DATABASE_URL=$(SQLITE_URL) $(BIN)/pytest -p no:cacheprovider -q -m "not postgres" tests/proofs tests/security $(PYTEST_ARGS); \
 	fi
 
+# Performance figures (docs/performance.md): sync, the verification endpoint under gunicorn,
+# template tag rendering. Not part of make test; PostgreSQL when POSTGRES_URL is set.
+$(BIN)/.bench-installed: pyproject.toml $(BIN)/.installed
+	$(BIN)/python -m pip install -q --progress-bar off -e '.[dev,bench]'
+	touch $@
+
+bench: $(BIN)/.bench-installed
+	$(BIN)/python -m benchmarks --write docs/performance.md $(BENCH_ARGS)
+
 test: lint typecheck migrations-check docs pytest
 
 clean:
