@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -60,6 +61,7 @@ class TransactionToken(models.Model):
 
     @property
     def is_recurring(self) -> bool:
+        """A plan's ``rtx_`` token: paid by any number of subscribers, never consumed."""
         return self.id.startswith("rtx_")
 
 
@@ -96,6 +98,19 @@ class Charge(models.Model):
     token = models.ForeignKey(
         TransactionToken, null=True, blank=True, on_delete=models.PROTECT, related_name="charges"
     )
+    # Copied from the token when the charge is claimed: a recurring token is paid by many
+    # charges, so the one-verified-charge-per-token constraint leaves these rows out.
+    recurring = models.BooleanField(
+        default=False, help_text=_("Claimed for a plan's recurring (rtx_) token.")
+    )
+    subscription = models.OneToOneField(
+        "Subscription",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="charge",
+        help_text=_("The subscription AcceptOn created for this payment of a recurring token."),
+    )
     verification = models.CharField(
         max_length=16, choices=Verification.choices, default=Verification.PENDING, db_index=True
     )
@@ -115,10 +130,11 @@ class Charge(models.Model):
             models.Index(fields=("environment", "-created"), name="accepton_charge_env_created"),
         )
         constraints = (
-            # The database, not only the code, refuses a second fulfilment of one token.
+            # The database, not only the code, refuses a second fulfilment of one token. A
+            # recurring token is paid once per subscriber, so its charges are left out.
             models.UniqueConstraint(
                 fields=("token",),
-                condition=Q(verification="verified"),
+                condition=Q(verification="verified", recurring=False),
                 name="accepton_one_verified_charge_per_token",
             ),
         )
@@ -210,9 +226,16 @@ class PeriodUnit(models.TextChoices):
     YEAR = "year", _("Year")
 
 
+RECURRING_TOKEN_RE = r"^rtx_[A-Za-z0-9]{1,60}$"  # noqa: S105 - a pattern
+
+
 class Plan(models.Model):
     """A recurring plan (``pln_…``). AcceptOn can create plans but neither change nor delete
-    them through its API; ``deleted_at`` is set when a full sync no longer finds one."""
+    them through its API; ``deleted_at`` is set when a full sync no longer finds one.
+
+    ``recurring_token`` is the store's own setting, never written by a sync: the ``rtx_`` token
+    customers pay to subscribe, made in AcceptOn's dashboard (no API call makes one).
+    """
 
     id = models.CharField(primary_key=True, max_length=64)
     environment = models.CharField(max_length=16, choices=Environment.choices)
@@ -220,6 +243,17 @@ class Plan(models.Model):
     amount = models.PositiveBigIntegerField(help_text=_("In the currency's minor unit (cents)."))
     currency = models.CharField(max_length=3)
     period_unit = models.CharField(max_length=8, choices=PeriodUnit.choices)
+    recurring_token = models.CharField(
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        validators=[RegexValidator(RECURRING_TOKEN_RE, _("A recurring token looks like rtx_…."))],
+        help_text=_(
+            "The rtx_ token made for this plan in AcceptOn's dashboard; customers pay it to "
+            "subscribe. The sandbox makes its own."
+        ),
+    )
     created = models.DateTimeField(null=True, blank=True)
     raw = models.JSONField(default=dict, blank=True)
     synced_at = models.DateTimeField(

@@ -19,6 +19,7 @@ from django.db import models
 from django.utils.module_loading import import_string
 
 from django_accepton.conf import get_settings
+from django_accepton.models import Plan
 
 CURRENCY_RE = re.compile(r"^[a-z]{3}$")
 
@@ -92,6 +93,10 @@ def describe_product(obj: Any) -> ProductInfo:
         return _from_mapping(obj)
     if hasattr(obj, "accepton_amount") and hasattr(obj, "accepton_currency"):
         return _from_attributes(obj)
+    if isinstance(obj, Plan):
+        raise ProductError(
+            "A plan is paid with its recurring token: {% accepton_subscription_form plan %}."
+        )
     raise ProductError(
         f"{type(obj).__name__} is not a product: give it accepton_amount and accepton_currency, "
         "pass a dict with amount and currency, or set ACCEPTON['PRODUCT_ADAPTER']."

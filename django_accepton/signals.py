@@ -5,6 +5,9 @@ receiver never acts on a decision that was rolled back, and each is sent once pe
 
 ``charge_verified(sender=Charge, charge, token)``
     The charge paid for the token: fulfil ``token.target`` (or look up ``token.reference``).
+    For a plan's recurring token (``token.is_recurring``), ``token.target`` is the ``Plan``
+    and ``charge.subscription`` the subscription AcceptOn created for this payment (``None``
+    if none of the payer's subscriptions to the plan could be found).
 
 ``charge_rejected(sender=Charge, charge_id, token, reason, charge)``
     A submitted charge was refused; ``reason`` is a

@@ -1,4 +1,5 @@
-"""Subscriptions: mirrored by the sync; cancelled on AcceptOn first, then locally."""
+"""Subscriptions: mirrored by the sync (and by a verified payment of a recurring token, at
+once); cancelled on AcceptOn first, then locally."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from django_accepton.api import get_client
+from django_accepton.api import current_environment, get_client
 from django_accepton.client import Subscription as RemoteSubscription
 from django_accepton.client.resources import parse_datetime
 from django_accepton.models import Subscription
@@ -15,7 +16,7 @@ from django_accepton.services.environments import require_current_environment
 MIRRORED_FIELDS = ("plan", "active", "email", "last_billed_at", "created", "raw", "synced_at")
 
 
-def _created(remote: RemoteSubscription) -> datetime | None:
+def remote_created(remote: RemoteSubscription) -> datetime | None:
     # AcceptOn's subscriptions carry no creation time; the sandbox's do. Never fail over it.
     for key in ("created_at", "created"):
         try:
@@ -36,10 +37,20 @@ def subscription_row(remote: RemoteSubscription, environment: str, now: datetime
         active=remote.active,
         email=(remote.email or "")[:254],
         last_billed_at=remote.last_billed_at,
-        created=_created(remote),
+        created=remote_created(remote),
         raw=remote.raw,
         synced_at=now,
     )
+
+
+def mirror_subscription(remote: RemoteSubscription) -> Subscription:
+    """Write AcceptOn's subscription into the mirror now, as the next sync would."""
+    row = subscription_row(remote, current_environment(), timezone.now())
+    # plan_id, not plan: a plan that is not mirrored yet is never looked up.
+    columns = ["plan_id" if name == "plan" else name for name in MIRRORED_FIELDS]
+    defaults = {"environment": row.environment, **{name: getattr(row, name) for name in columns}}
+    subscription, _ = Subscription.objects.update_or_create(id=row.id, defaults=defaults)
+    return subscription
 
 
 def cancel_subscription(subscription: Subscription | str) -> Subscription:

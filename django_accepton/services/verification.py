@@ -11,6 +11,12 @@ The browser only tells us a charge id; everything else comes from AcceptOn with 
    the row and the token are updated under row locks in one transaction. If AcceptOn cannot be
    reached the claim stays ``pending`` and :func:`reverify_pending_charges` finishes it later.
 3. Signals go out only after that transaction commits.
+
+A one-off (``txn_``) token is consumed by the charge that pays it, and a second charge for it is
+``token_already_fulfilled``. A plan's recurring (``rtx_``) token is paid by every subscriber: it
+is never consumed, each of its charges is judged on its own against the plan's price, and a
+verified one is linked to the subscription AcceptOn created for it (see
+:mod:`django_accepton.services.recurring`). The claim is the same for both.
 """
 
 from __future__ import annotations
@@ -30,7 +36,8 @@ from django_accepton.api import current_environment, get_client
 from django_accepton.client import AcceptOnError, NotFoundError
 from django_accepton.client import Charge as RemoteCharge
 from django_accepton.conf import get_settings
-from django_accepton.models import Charge, TransactionToken, Verification
+from django_accepton.models import Charge, Plan, TransactionToken, Verification
+from django_accepton.services import recurring
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +112,9 @@ def verify_charge(charge_id: object, token_id: object) -> VerificationResult:
 
     try:
         with transaction.atomic():
-            Charge.objects.create(id=charge_id, environment=environment, token=token)
+            Charge.objects.create(
+                id=charge_id, environment=environment, token=token, recurring=token.is_recurring
+            )
     except IntegrityError:
         if _claim_synced_charge(charge_id, token, environment):
             return _confirm(charge_id, token)
@@ -136,6 +145,7 @@ def _claim_synced_charge(charge_id: str, token: TransactionToken, environment: s
         token__isnull=True,
     ).update(
         token=token,
+        recurring=token.is_recurring,
         verification=Verification.PENDING,
         reason="",
         claimed_at=timezone.now(),
@@ -170,6 +180,14 @@ def claim_orphaned_charges(*, older_than: int | None = None) -> list[Verificatio
     with the same description and currency minted before it. Only when every such token was
     minted for the same thing (order, object or reference) is it claimed, for the oldest of
     them, and then judged like any other claim; anything ambiguous is left for a human.
+
+    Nothing is ever claimed for a plan's recurring token. A plan's renewals carry the plan's
+    name and price like its first payments, and a renewal claimed as a first payment would
+    start a second subscription for one customer (or pay an order that happens to share the
+    plan's name and price). So a charge whose description is a plan's name in the plan's
+    currency, or whose metadata names a subscription, is left unclaimed; a recurring token's
+    description is always its plan's name. The subscription itself is mirrored by the
+    subscription sync.
     """
     if older_than is None:
         older_than = get_settings().pending_reverify_after
@@ -181,10 +199,17 @@ def claim_orphaned_charges(*, older_than: int | None = None) -> list[Verificatio
         token__isnull=True,
         created__lte=cutoff,
     ).exclude(description="")
+    plan_names = set(
+        Plan.objects.filter(environment=environment).values_list("name", "currency").distinct()
+    )
     results = []
     for charge in orphans.iterator():
         if charge.status.lower() not in PAID_STATUSES or charge.refunded:
             continue
+        if (charge.description, charge.currency) in plan_names or "subscription_id" in (
+            charge.metadata if isinstance(charge.metadata, dict) else {}
+        ):
+            continue  # a plan's payment or renewal: see above
         candidates = list(
             TransactionToken.objects.filter(
                 environment=environment,
@@ -244,19 +269,26 @@ def _confirm(charge_id: str, token: TransactionToken) -> VerificationResult:
             _send_rejected(charge_id, token, Reason.UNKNOWN_CHARGE, None)
         return VerificationResult(Reason.UNKNOWN_CHARGE, charge_id, token.pk)
     except AcceptOnError as exc:
-        logger.warning("Charge %s stays pending: AcceptOn did not answer (%s)", charge_id, exc)
-        Charge.objects.filter(pk=charge_id, verification=Verification.PENDING).update(
-            reason=Reason.API_UNAVAILABLE,
-            attempts=F("attempts") + 1,
-            last_attempt_at=timezone.now(),
-        )
-        return VerificationResult(Reason.API_UNAVAILABLE, charge_id, token.pk)
+        return _stays_pending(charge_id, token, exc)
+
+    # The subscription AcceptOn created for a payment of a recurring token, looked up before
+    # the transaction (no network call while rows are locked) and only for a charge that pays.
+    candidates = []
+    if token.is_recurring and _judge(remote, token, discounted) is Reason.OK:
+        try:
+            candidates = recurring.subscription_candidates(remote, recurring.plan_id_of(token))
+        except AcceptOnError as exc:
+            return _stays_pending(charge_id, token, exc)
 
     with transaction.atomic():
         charge = Charge.objects.select_for_update().filter(pk=charge_id).first()
         if charge is None or charge.verification != Verification.PENDING:
             return VerificationResult(Reason.ALREADY_CLAIMED, charge_id, token.pk, charge)
-        locked_token = TransactionToken.objects.select_for_update().get(pk=token.pk)
+        if token.is_recurring:
+            # Never consumed, so nothing on it to lock: its subscribers' charges do not queue.
+            locked_token = TransactionToken.objects.get(pk=token.pk)
+        else:
+            locked_token = TransactionToken.objects.select_for_update().get(pk=token.pk)
         reason = _judge(remote, locked_token, discounted)
         now = timezone.now()
         _mirror(charge, remote)
@@ -267,8 +299,13 @@ def _confirm(charge_id: str, token: TransactionToken) -> VerificationResult:
             charge.verification = Verification.VERIFIED
             charge.verified_at = now
             charge.promo_code = _promo_name(remote) if discounted is not None else ""
-            locked_token.consumed_at = now
-            locked_token.save(update_fields=["consumed_at"])
+            if locked_token.is_recurring:
+                charge.subscription = recurring.link_subscription(charge, candidates)
+                if charge.subscription is None:
+                    logger.warning("Charge %s: no subscription of its payer found", charge_id)
+            else:
+                locked_token.consumed_at = now
+                locked_token.save(update_fields=["consumed_at"])
         else:
             charge.verification = Verification.REJECTED
         charge.save()
@@ -283,8 +320,21 @@ def _confirm(charge_id: str, token: TransactionToken) -> VerificationResult:
     return VerificationResult(reason, charge_id, token.pk, charge)
 
 
+def _stays_pending(
+    charge_id: str, token: TransactionToken, exc: AcceptOnError
+) -> VerificationResult:
+    logger.warning("Charge %s stays pending: AcceptOn did not answer (%s)", charge_id, exc)
+    Charge.objects.filter(pk=charge_id, verification=Verification.PENDING).update(
+        reason=Reason.API_UNAVAILABLE,
+        attempts=F("attempts") + 1,
+        last_attempt_at=timezone.now(),
+    )
+    return VerificationResult(Reason.API_UNAVAILABLE, charge_id, token.pk)
+
+
 def _judge(remote: RemoteCharge, token: TransactionToken, discounted: int | None) -> Reason:
-    if token.consumed_at is not None:
+    # A recurring token is never consumed: each subscriber pays it once.
+    if not token.is_recurring and token.consumed_at is not None:
         return Reason.TOKEN_ALREADY_FULFILLED
     if (remote.currency or "").lower() != token.currency:
         return Reason.CURRENCY_MISMATCH

@@ -1,18 +1,28 @@
-"""``{% load accepton %}{% accepton_form product %}``: the AcceptOn form for a product."""
+"""``{% load accepton %}``: AcceptOn's payment form.
+
+``{% accepton_form product %}`` sells a product once, with a one-off token minted for it;
+``{% accepton_subscription_form plan %}`` subscribes the customer to a plan, with the plan's
+recurring token. Both take the same options and render the same script tag, with the public
+key only.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django import template
-from django.middleware.csrf import get_token
+from django.middleware.csrf import get_token as csrf_token
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from django_accepton.api import get_connection
 from django_accepton.client import AcceptOnError
+from django_accepton.models import Plan, TransactionToken
+from django_accepton.products import ProductError
+from django_accepton.services.recurring import RecurringTokenMissing, recurring_token_for
 from django_accepton.services.tokens import mint_token
 
 register = template.Library()
@@ -21,44 +31,43 @@ logger = logging.getLogger(__name__)
 ADDITIONAL_FIELDS = frozenset({"name", "phone", "billing_address", "shipping_address"})
 
 
-def _additional_fields(value: str | list[str] | tuple[str, ...]) -> str:
+def _additional_fields(value: str | list[str] | tuple[str, ...], tag: str) -> str:
     fields = value.split(",") if isinstance(value, str) else list(value)
     fields = [f.strip() for f in fields if f.strip()]
     unknown = sorted(set(fields) - ADDITIONAL_FIELDS)
     if unknown:
         raise template.TemplateSyntaxError(
-            f"accepton_form: unknown additional_fields {', '.join(unknown)}; "
+            f"{tag}: unknown additional_fields {', '.join(unknown)}; "
             f"choose from {', '.join(sorted(ADDITIONAL_FIELDS))}."
         )
     return ",".join(fields)
 
 
-@register.simple_tag(takes_context=True)
-def accepton_form(
-    context: template.Context,
-    product: Any,
-    *,
-    target: str = "",
-    success_callback: str = "",
-    verify_in_page: bool = False,
-    customer_email: str = "",
-    additional_fields: str | list[str] = "",
-    redirect_uri: str = "",
-) -> SafeString:
-    """Render AcceptOn's script tag for ``product`` with a fresh (or reused) token.
+def _unavailable(request: Any) -> SafeString:
+    return SafeString(render_to_string("django_accepton/form_unavailable.html", request=request))
 
-    ``verify_in_page=True`` adds a success callback that posts the charge to the JSON endpoint
-    and follows its answer, instead of letting the form POST to the redirect URI.
-    """
+
+def _render(
+    context: template.Context,
+    tag: str,
+    subject: Any,
+    get_token: Callable[[], TransactionToken],
+    *,
+    target: str,
+    success_callback: str,
+    verify_in_page: bool,
+    customer_email: str,
+    additional_fields: str | list[str],
+    redirect_uri: str,
+) -> SafeString:
     request = context.get("request")
+    fields = _additional_fields(additional_fields, tag)
     try:
-        token = mint_token(product)
+        token = get_token()
         connection = get_connection()
     except AcceptOnError:
-        logger.exception("No AcceptOn token for %r: the form is not shown", product)
-        return SafeString(
-            render_to_string("django_accepton/form_unavailable.html", request=request)
-        )
+        logger.exception("No AcceptOn token for %r: the form is not shown", subject)
+        return _unavailable(request)
     return_path = f"{reverse('accepton:return')}?token={token.pk}"
     if not redirect_uri:
         redirect_uri = request.build_absolute_uri(return_path) if request else return_path
@@ -74,8 +83,78 @@ def accepton_form(
         "store_callback": success_callback,
         "verify_in_page": verify_in_page,
         "verify_url": reverse("accepton:verify"),
-        "csrf_token": get_token(request) if (verify_in_page and request) else "",
+        "csrf_token": csrf_token(request) if (verify_in_page and request) else "",
         "customer_email": customer_email,
-        "additional_fields": _additional_fields(additional_fields),
+        "additional_fields": fields,
     }
     return SafeString(render_to_string("django_accepton/form.html", form_context, request=request))
+
+
+@register.simple_tag(takes_context=True)
+def accepton_form(
+    context: template.Context,
+    product: Any,
+    *,
+    target: str = "",
+    success_callback: str = "",
+    verify_in_page: bool = False,
+    customer_email: str = "",
+    additional_fields: str | list[str] = "",
+    redirect_uri: str = "",
+) -> SafeString:
+    """Render AcceptOn's script tag for ``product`` with a fresh (or reused) one-off token.
+
+    ``verify_in_page=True`` adds a success callback that posts the charge to the JSON endpoint
+    and follows its answer, instead of letting the form POST to the redirect URI.
+    """
+    return _render(
+        context,
+        "accepton_form",
+        product,
+        lambda: mint_token(product),
+        target=target,
+        success_callback=success_callback,
+        verify_in_page=verify_in_page,
+        customer_email=customer_email,
+        additional_fields=additional_fields,
+        redirect_uri=redirect_uri,
+    )
+
+
+@register.simple_tag(takes_context=True)
+def accepton_subscription_form(
+    context: template.Context,
+    plan: Any,
+    *,
+    target: str = "",
+    success_callback: str = "",
+    verify_in_page: bool = False,
+    customer_email: str = "",
+    additional_fields: str | list[str] = "",
+    redirect_uri: str = "",
+) -> SafeString:
+    """Render AcceptOn's script tag for ``plan``'s recurring token: paying it subscribes.
+
+    The options are :func:`accepton_form`'s. A plan without a recurring token (outside the
+    sandbox) shows "Payment is temporarily unavailable" and logs an error.
+    """
+    if not isinstance(plan, Plan):
+        raise ProductError(
+            f"accepton_subscription_form sells a django_accepton Plan, not {type(plan).__name__}."
+        )
+    try:
+        return _render(
+            context,
+            "accepton_subscription_form",
+            plan,
+            lambda: recurring_token_for(plan),
+            target=target,
+            success_callback=success_callback,
+            verify_in_page=verify_in_page,
+            customer_email=customer_email,
+            additional_fields=additional_fields,
+            redirect_uri=redirect_uri,
+        )
+    except RecurringTokenMissing as exc:
+        logger.error("%s The subscription form is not shown.", exc)
+        return _unavailable(context.get("request"))

@@ -1,0 +1,252 @@
+"""Recurring checkout: a plan's ``rtx_`` token, and the subscription a payment of it created.
+
+AcceptOn has no API call that makes recurring tokens: they are made in its dashboard, one per
+plan, and stored here on ``Plan.recurring_token`` (the admin's plan page, or
+:func:`set_recurring_token`). The sandbox stands in for the dashboard with a test control, so in
+the sandbox environment a plan without one gets one on first use.
+
+A recurring token is paid by every subscriber, so it is never consumed. Each payment makes one
+charge and one subscription at AcceptOn; verification (see
+:mod:`django_accepton.services.verification`) links the two here, with
+:func:`subscription_candidates` (outside any transaction) and :func:`link_subscription`
+(inside the one that records the decision).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import requests
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+
+from django_accepton.api import get_client
+from django_accepton.client import APIConnectionError
+from django_accepton.client import Charge as RemoteCharge
+from django_accepton.client import Subscription as RemoteSubscription
+from django_accepton.client import TransactionToken as RemoteToken
+from django_accepton.client.errors import error_for_response
+from django_accepton.conf import get_settings
+from django_accepton.models import Charge, Plan, Subscription, TransactionToken
+from django_accepton.services.environments import require_current_environment
+from django_accepton.services.subscriptions import mirror_subscription, remote_created
+
+# Subscriptions to one plan are read newest first, 100 a page; the one a payment just created
+# is on the first page unless hundreds of people subscribed to that plan at the same moment.
+SUBSCRIPTION_PAGES = 5
+SANDBOX_CONTROL = "/__sandbox__/recurring_tokens"
+
+
+class RecurringTokenMissing(LookupError):
+    """The plan has no recurring token: make one in AcceptOn's dashboard and set it on the plan."""
+
+
+class RecurringTokenMismatch(ValueError):
+    """AcceptOn describes the token differently from the plan it was set on."""
+
+
+def recurring_token_for(plan: Plan) -> TransactionToken:
+    """The ``TransactionToken`` row of ``plan``'s recurring token, recorded on first use.
+
+    Its amount, currency and description are the plan's price, currency and name, and its
+    target is the plan. The first use asks AcceptOn about the token (and, in the sandbox, has
+    one made); later uses cost one query.
+
+    Raises :class:`RecurringTokenMissing` when no token is set (outside the sandbox),
+    :class:`RecurringTokenMismatch` when AcceptOn says the token is for another plan or price,
+    ``EnvironmentMismatch`` for a plan of another environment and ``AcceptOnError`` when
+    AcceptOn could not be asked.
+    """
+    environment = require_current_environment(plan.environment, f"Plan {plan.pk}")
+    token_id = plan.recurring_token or _sandbox_token(plan)
+    if not token_id:
+        raise RecurringTokenMissing(
+            f"Plan {plan.pk} has no recurring token: make one in AcceptOn's dashboard and set it "
+            "on the plan's admin page."
+        )
+    row = TransactionToken.objects.filter(pk=token_id).first()
+    if row is not None and _describes(row, plan, environment):
+        return row
+    return _record(plan, token_id, environment)
+
+
+def set_recurring_token(plan: Plan, token_id: str | None) -> Plan:
+    """Set (or, with ``None``, clear) the plan's recurring token, once AcceptOn has confirmed
+    that the token exists and is for this plan's price. Raises like
+    :func:`recurring_token_for`; nothing changes when it raises."""
+    environment = require_current_environment(plan.environment, f"Plan {plan.pk}")
+    if token_id:
+        _record(plan, token_id, environment)
+    plan.recurring_token = token_id or None
+    plan.save(update_fields=["recurring_token"])
+    return plan
+
+
+def plan_id_of(token: TransactionToken) -> str:
+    """The id of the plan a recurring token row was recorded for ("" if none)."""
+    if token.content_type_id != ContentType.objects.get_for_model(Plan).pk:
+        return ""
+    return token.object_id
+
+
+def _describes(row: TransactionToken, plan: Plan, environment: str) -> bool:
+    return (
+        row.environment == environment
+        and plan_id_of(row) == plan.pk
+        and row.amount == plan.amount
+        and row.currency == plan.currency
+        and row.description == plan.name
+    )
+
+
+def _check(remote: RemoteToken, plan: Plan) -> None:
+    # AcceptOn documents none of these fields for rtx_ tokens; the sandbox sends them all.
+    # Each is compared only when present.
+    if remote.type and remote.type != "recurring":
+        raise RecurringTokenMismatch(f"{remote.id} is not a recurring token ({remote.type}).")
+    plan_id = remote.raw.get("plan_id")
+    if plan_id and plan_id != plan.pk:
+        raise RecurringTokenMismatch(f"{remote.id} is the token of plan {plan_id}, not {plan.pk}.")
+    if remote.amount != plan.amount:
+        raise RecurringTokenMismatch(
+            f"{remote.id} charges {remote.amount}, the plan costs {plan.amount}."
+        )
+    if remote.currency and remote.currency.lower() != plan.currency:
+        raise RecurringTokenMismatch(
+            f"{remote.id} charges {remote.currency}, the plan costs {plan.currency}."
+        )
+
+
+def _record(plan: Plan, token_id: str, environment: str) -> TransactionToken:
+    remote = get_client().tokens.retrieve(token_id)
+    _check(remote, plan)
+    row, _ = TransactionToken.objects.update_or_create(
+        id=token_id,
+        defaults={
+            "environment": environment,
+            "amount": plan.amount,
+            "currency": plan.currency,
+            "description": plan.name,
+            "application_fee": None,
+            "merchant_paypal_account": "",
+            "content_type": ContentType.objects.get_for_model(Plan),
+            "object_id": plan.pk,
+            "reference": "",
+            # Never matches a product's fingerprint: mint_token never hands this token out.
+            "fingerprint": "",
+            "raw": remote.raw,
+        },
+    )
+    return row
+
+
+def _sandbox_token(plan: Plan) -> str | None:
+    """In the sandbox environment, have the sandbox make the plan's token, as AcceptOn's
+    dashboard would, and keep it on the plan. ``None`` anywhere else."""
+    conf = get_settings()
+    if conf.environment != "sandbox":
+        return None
+    base_url = get_client().base_url
+    try:
+        answer = requests.post(
+            f"{base_url}{SANDBOX_CONTROL}", json={"plan_id": plan.pk}, timeout=conf.timeout
+        )
+    except requests.RequestException as exc:
+        raise APIConnectionError(
+            f"The sandbox did not answer: {type(exc).__name__}",
+            request_sent=True,
+            request_method="POST",
+            request_path=SANDBOX_CONTROL,
+        ) from None
+    if answer.status_code != 201:
+        raise error_for_response(
+            answer.status_code, answer.text, request_method="POST", request_path=SANDBOX_CONTROL
+        )
+    made = str(answer.json()["id"])
+    # Two first renders at once: the first token stored wins, the other stays unused.
+    Plan.objects.filter(pk=plan.pk, recurring_token__isnull=True).update(recurring_token=made)
+    plan.recurring_token = Plan.objects.values_list("recurring_token", flat=True).get(pk=plan.pk)
+    return plan.recurring_token
+
+
+# ----- the subscription a payment created -------------------------------------------------------
+
+
+def payer_email(remote: RemoteCharge) -> str:
+    metadata = remote.metadata if isinstance(remote.metadata, dict) else {}
+    email = metadata.get("email")
+    return email.strip().lower() if isinstance(email, str) else ""
+
+
+def _linked(ids: list[str]) -> set[str]:
+    return set(
+        Charge.objects.filter(subscription_id__in=ids).values_list("subscription_id", flat=True)
+    )
+
+
+def subscription_candidates(remote: RemoteCharge, plan_id: str) -> list[RemoteSubscription]:
+    """AcceptOn's active subscriptions to ``plan_id`` of the charge's payer (its metadata
+    email), the likeliest first: the one created closest to the charge when both times are
+    known (the sandbox's are), else the newest. Empty without an email. Network only: call it
+    outside transactions; ``AcceptOnError`` reaches the caller."""
+    email = payer_email(remote)
+    if not email or not plan_id:
+        return []
+    found: list[RemoteSubscription] = []
+    subscriptions = get_client().subscriptions
+    for number in range(1, SUBSCRIPTION_PAGES + 1):
+        page = subscriptions.list(
+            plan_token=plan_id, active=True, order_by="created_at", order="desc", page=number
+        )
+        matches = [
+            sub
+            for sub in page.data
+            if sub.active and sub.plan.id == plan_id and (sub.email or "").strip().lower() == email
+        ]
+        found.extend(matches)
+        if not page.has_more:
+            break
+        if matches and len(_linked([sub.id for sub in found])) < len(found):
+            break  # a subscription no charge is linked to yet is among them
+    return _likeliest_first(found, remote.created)
+
+
+def _likeliest_first(
+    found: list[RemoteSubscription], paid_at: datetime | None
+) -> list[RemoteSubscription]:
+    def key(item: tuple[int, RemoteSubscription]) -> tuple[int, float]:
+        position, sub = item
+        created = remote_created(sub)
+        if created is None or paid_at is None:
+            return (1, position)
+        return (0, abs((created - paid_at).total_seconds()))
+
+    return [sub for _, sub in sorted(enumerate(found), key=key)]
+
+
+class _Taken(Exception):
+    """Another charge was linked to the subscription first."""
+
+
+def link_subscription(charge: Charge, candidates: list[RemoteSubscription]) -> Subscription | None:
+    """Mirror and answer the first candidate no other charge is linked to; ``None`` if none.
+
+    Call it inside the transaction that records the charge as verified. A candidate that looks
+    free is mirrored, which locks its row, and checked again: of two payments racing for one
+    subscription, the second sees the first one's link once it commits, and rolls its mirror
+    back to a savepoint (releasing the row) before trying the next candidate. So a transaction
+    holds at most the row it keeps, and none waits for a row while holding another. The
+    one-to-one column is the last guard.
+    """
+    for remote in candidates:
+        if _linked([remote.id]):
+            continue
+        try:
+            with transaction.atomic():
+                subscription = mirror_subscription(remote)
+                if Charge.objects.filter(subscription=subscription).exclude(pk=charge.pk).exists():
+                    raise _Taken
+        except _Taken:
+            continue
+        return subscription
+    return None
