@@ -8,6 +8,7 @@ through the services, and the page says what AcceptOn answered:
 - promo codes: add, change (including a rename) and delete, for users with
   ``django_accepton.manage_promo_codes`` on top of Django's model permissions;
 - plans: the add form creates the plan on AcceptOn (AcceptOn cannot change or delete one);
+  the change form sets the plan's recurring token, for users with ``change_plan``;
 - subscriptions: the "Cancel" action, for users with ``django_accepton.cancel_subscription``.
 
 Lists stay fast on large tables: no full counts, related rows joined up front, and every
@@ -32,7 +33,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from django_accepton.admin_forms import PlanForm, PromoCodeForm, RefundForm
+from django_accepton.admin_forms import PlanForm, PromoCodeForm, RecurringTokenForm, RefundForm
 from django_accepton.client import AcceptOnError
 from django_accepton.models import (
     Charge,
@@ -408,16 +409,53 @@ class PromoCodeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 # ----- plans and subscriptions ------------------------------------------------------------------
 
 
+# What AcceptOn says about a plan: shown, never edited (AcceptOn has no call to change a plan).
+PLAN_MIRRORED_COLUMNS = (
+    "id",
+    "name",
+    "amount",
+    "currency",
+    "period_unit",
+    "environment",
+    "created",
+    "synced_at",
+    "last_seen_at",
+    "deleted_at",
+)
+
+
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     form = PlanForm
-    list_display = ("name", "id", "amount", "currency", "period_unit", "environment", "deleted_at")
+    list_display = (
+        "name",
+        "id",
+        "amount",
+        "currency",
+        "period_unit",
+        "recurring_token",
+        "environment",
+        "deleted_at",
+    )
     list_filter = ("period_unit", "environment", ("deleted_at", admin.EmptyFieldListFilter))
-    search_fields = ("=id", "name")
+    search_fields = ("=id", "name", "=recurring_token")
     show_full_result_count = False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # AcceptOn has no call to change a plan
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is not None:
+            # An existing plan: only the store's own column, the recurring token, is a field.
+            kwargs["form"] = RecurringTokenForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return super().get_fields(request, obj)
+        return (*PLAN_MIRRORED_COLUMNS, "recurring_token")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return PLAN_MIRRORED_COLUMNS if obj is not None else ()
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # nor to delete one

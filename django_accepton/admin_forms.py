@@ -13,9 +13,9 @@ from django import forms
 from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
-from django_accepton.client import AcceptOnError
+from django_accepton.client import AcceptOnError, NotFoundError
 from django_accepton.models import Charge, Plan, PromoCode
-from django_accepton.services import plans, promo_codes
+from django_accepton.services import plans, promo_codes, recurring
 from django_accepton.services.environments import EnvironmentMismatch
 
 
@@ -105,3 +105,34 @@ class PlanForm(_PushedToAcceptOn):
         return plans.create_plan(
             data["name"], data["amount"], data["currency"].lower(), data["period_unit"]
         )
+
+
+class RecurringTokenForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The one column of a plan that can change: its ``rtx_`` token, made in AcceptOn's
+    dashboard. AcceptOn is asked about the token before it is stored (see
+    :func:`django_accepton.services.recurring.set_recurring_token`); ``pushed`` is the plan
+    as saved."""
+
+    pushed: Any = None
+
+    class Meta:
+        model = Plan
+        fields = ("recurring_token",)
+
+    def _post_clean(self) -> None:
+        super()._post_clean()  # type: ignore[misc]
+        if self.errors:
+            return
+        if not self.has_changed():
+            self.pushed = self.instance
+            return
+        try:
+            self.pushed = recurring.set_recurring_token(
+                self.instance, self.cleaned_data["recurring_token"]
+            )
+        except NotFoundError:
+            self.add_error("recurring_token", _("AcceptOn has no such token on this account."))
+        except AcceptOnError as exc:
+            self.add_error(None, _("AcceptOn could not be asked about the token: %s") % exc.message)
+        except (recurring.RecurringTokenMismatch, EnvironmentMismatch) as exc:
+            self.add_error("recurring_token", str(exc))

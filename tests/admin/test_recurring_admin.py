@@ -6,7 +6,8 @@ import pytest
 from django.contrib.admin.utils import quote
 from django.urls import reverse
 
-from django_accepton.models import Plan, Subscription
+from django_accepton.models import Plan, Subscription, TransactionToken
+from django_accepton.services.plans import create_plan
 from django_accepton.services.sync import sync_plans, sync_subscriptions
 from tests.admin.conftest import messages_of
 from tests.mirror.helpers import fault
@@ -116,3 +117,70 @@ def test_a_refused_plan_is_shown_and_not_stored(accepton, staff_client):
     assert answer.status_code == 200
     assert "That name is taken." in answer.content.decode()
     assert not Plan.objects.exists()
+
+
+def _plan_url(plan: Plan) -> str:
+    return reverse("admin:django_accepton_plan_change", args=[quote(plan.pk)])
+
+
+def test_the_plan_change_form_sets_only_the_recurring_token(accepton, staff_client):
+    plan = create_plan("Gold", 1500, "usd", "month")
+    made = accepton.state.create_recurring_token(plan.pk)["id"]
+    editor = staff_client("view_plan", "change_plan")
+
+    page = editor.get(_plan_url(plan)).content.decode()
+    assert 'name="recurring_token"' in page
+    assert 'name="name"' not in page
+    assert 'name="amount"' not in page
+
+    answer = editor.post(_plan_url(plan), {"recurring_token": made, "name": "X", "amount": "1"})
+
+    assert answer.status_code == 302
+    plan.refresh_from_db()
+    assert (plan.recurring_token, plan.name, plan.amount) == (made, "Gold", 1500)
+    token = TransactionToken.objects.get(pk=made)
+    assert (token.target, token.amount, token.description) == (plan, 1500, "Gold")
+
+    # Cleared again: the plan is no longer sold (outside the sandbox).
+    assert editor.post(_plan_url(plan), {"recurring_token": ""}).status_code == 302
+    plan.refresh_from_db()
+    assert plan.recurring_token is None
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("silver", "is the token of plan"),
+        ("rtx_nope", "AcceptOn has no such token on this account."),
+        ("txn_abc", "A recurring token looks like rtx_"),
+        ("taken", "Plan with this Recurring token already exists."),
+    ],
+)
+def test_a_token_acceptOn_does_not_confirm_is_refused(accepton, staff_client, value, message):
+    gold = create_plan("Gold", 1500, "usd", "month")
+    silver = create_plan("Silver", 900, "usd", "month")
+    silver_token = accepton.state.create_recurring_token(silver.pk)["id"]
+    if value == "silver":
+        value = silver_token
+    elif value == "taken":
+        value = accepton.state.create_recurring_token(gold.pk)["id"]
+        Plan.objects.filter(pk=silver.pk).update(recurring_token=value)
+
+    answer = staff_client("view_plan", "change_plan").post(
+        _plan_url(gold), {"recurring_token": value}
+    )
+
+    assert answer.status_code == 200
+    assert message in answer.content.decode()
+    gold.refresh_from_db()
+    assert gold.recurring_token is None
+
+
+def test_without_change_plan_the_token_is_only_shown(accepton, staff_client):
+    plan = create_plan("Gold", 1500, "usd", "month")
+    Plan.objects.filter(pk=plan.pk).update(recurring_token="rtx_shown")
+    viewer = staff_client("view_plan")
+    page = viewer.get(_plan_url(plan)).content.decode()
+    assert "rtx_shown" in page
+    assert 'name="recurring_token"' not in page
+    assert viewer.post(_plan_url(plan), {"recurring_token": ""}).status_code == 403
