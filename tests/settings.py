@@ -80,7 +80,5 @@ REST_FRAMEWORK = {"DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}
 # (see the ``accepton`` fixture in tests/conftest.py).
 ACCEPTON = {"ENVIRONMENT": "sandbox"}
 
-STORE_PLAN_TOKENS: dict[str, str] = {}
-
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default="redis://127.0.0.1:6379/1")

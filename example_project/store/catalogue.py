@@ -6,9 +6,9 @@ django-accepton's services, matching plans and codes by name, so running it agai
 nothing; then it syncs both into the local mirrors, where the subscriptions page reads them.
 
 A customer subscribes by paying a plan's *recurring* (``rtx_``) token. AcceptOn has no API call
-that makes one: they are made in its dashboard, one per plan, and configured here through
-``settings.STORE_PLAN_TOKENS`` (plan id -> token). The sandbox stands in for the dashboard with
-a test control, so in the sandbox environment the tokens are minted on first use.
+that makes one: they are made in its dashboard, one per plan, and set on each plan in the admin
+(django-accepton's ``Plan.recurring_token``). In the sandbox environment django-accepton has the
+sandbox make them on first use; a plan without one elsewhere is not offered.
 
 The embedded sandbox lives inside the Django process and starts empty in each process (the
 autoreloader's child included), so the store sets it up there, once per process, on first use.
@@ -20,14 +20,12 @@ import logging
 import threading
 from dataclasses import dataclass
 
-import requests
-from django.conf import settings
-
 from django_accepton.api import current_environment, get_client
 from django_accepton.client import NotFoundError
 from django_accepton.conf import get_settings
 from django_accepton.models import Plan
 from django_accepton.services import plans, promo_codes
+from django_accepton.services.recurring import RecurringTokenMissing, recurring_token_for
 from django_accepton.services.sync import SyncAlreadyRunning, sync_plans, sync_promo_codes
 
 logger = logging.getLogger(__name__)
@@ -56,7 +54,6 @@ PROMO_CODES = (("WELCOME10", "percentage", 10),)
 _lock = threading.Lock()
 _setup_lock = threading.Lock()
 _ready_for: set[str] = set()
-_sandbox_tokens: dict[tuple[str, str], str] = {}
 
 
 def _account() -> str:
@@ -110,7 +107,7 @@ class Offer:
     """A plan the store offers, with what the subscriptions page needs to sell it."""
 
     plan: Plan
-    token: str
+    token: str  # the plan's rtx_ token, which {% accepton_subscription_form plan %} renders
     blurb: str
 
 
@@ -118,48 +115,16 @@ def _blurb(plan: Plan) -> str:
     return next((spec.blurb for spec in PLANS if spec.name == plan.name), "")
 
 
-def recurring_token(plan: Plan) -> str | None:
-    """The ``rtx_`` token customers pay to subscribe to ``plan``, or ``None`` if there is none."""
-    configured = getattr(settings, "STORE_PLAN_TOKENS", {}).get(plan.id)
-    if configured:
-        return str(configured)
-    if get_settings().environment != "sandbox":
-        return None
-    key = (_account(), plan.id)
-    with _lock:
-        token = _sandbox_tokens.get(key)
-    if token is None:
-        # The sandbox's stand-in for AcceptOn's dashboard (docs/sandbox.md, test controls).
-        answer = requests.post(
-            f"{get_client().base_url}/__sandbox__/recurring_tokens",
-            json={"plan_id": plan.id},
-            timeout=get_settings().timeout,
-        )
-        answer.raise_for_status()
-        token = str(answer.json()["id"])
-        with _lock:
-            token = _sandbox_tokens.setdefault(key, token)
-    return token
-
-
 def offers() -> list[Offer]:
-    """The plans in the local mirror that can be paid: monthly first, cheapest first."""
+    """The plans in the local mirror that can be paid (they have a recurring token): monthly
+    first, cheapest first."""
     ensure_embedded_sandbox_ready()
     result = []
     mirrored = Plan.objects.filter(environment=current_environment(), deleted_at__isnull=True)
     for plan in mirrored.order_by("period_unit", "amount"):
-        token = recurring_token(plan)
-        if token:
-            result.append(Offer(plan, token, _blurb(plan)))
+        try:
+            token = recurring_token_for(plan)
+        except RecurringTokenMissing:
+            continue
+        result.append(Offer(plan, token.pk, _blurb(plan)))
     return result
-
-
-def find_plan(plan_id: str) -> Plan | None:
-    """A plan from the mirror, or from AcceptOn (then mirrored) if no sync has seen it yet."""
-    plan = Plan.objects.filter(pk=plan_id, environment=current_environment()).first()
-    if plan is not None:
-        return plan
-    try:
-        return plans.mirror_plan(get_client().plans.retrieve(plan_id))
-    except (NotFoundError, ValueError):  # ValueError: not even shaped like an id
-        return None

@@ -74,7 +74,8 @@ class Order(models.Model):
 class Membership(models.Model):
     """A customer's subscription to one of the store's plans, paid with the plan's rtx_ token.
 
-    The charge id is unique: however often the form's answer arrives, one payment makes one
+    Recorded by the ``charge_verified`` receiver (``store.receivers.record_membership``). The
+    charge id is unique: however often the form's answer arrives, one payment makes one
     membership.
     """
 

@@ -1,7 +1,8 @@
-"""Fulfilment: the order is paid when django-accepton says its charge paid for it.
+"""Fulfilment: an order is paid, or a membership starts, when django-accepton says a charge
+paid for it.
 
-A rejected charge changes nothing here: the order stays payable, and the rejection (with its
-reason) is on the charge's admin page for a human to look at.
+A rejected charge changes nothing here: the order stays payable, nobody is subscribed, and the
+rejection (with its reason) is on the charge's admin page for a human to look at.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from typing import Any
 from django.dispatch import receiver
 from django.utils import timezone
 
-from django_accepton.models import Charge, TransactionToken
+from django_accepton.models import Charge, Plan, TransactionToken
 from django_accepton.signals import charge_verified
-from store.models import Order
+from store.models import Membership, Order
 
 
 def _order_of(token: TransactionToken) -> Order | None:
@@ -34,4 +35,31 @@ def mark_order_paid(sender: Any, charge: Charge, token: TransactionToken, **kwar
         promo_code=charge.promo_code,
         charge_id=charge.pk,
         paid_at=timezone.now(),
+    )
+
+
+@receiver(charge_verified)
+def record_membership(sender: Any, charge: Charge, token: TransactionToken, **kwargs: Any) -> None:
+    """A payment of a plan's recurring token: one membership per charge (the charge id is
+    unique), with the subscription django-accepton linked to the charge."""
+    if not token.is_recurring:
+        return
+    plan = token.target
+    if not isinstance(plan, Plan):
+        return
+    metadata = charge.metadata if isinstance(charge.metadata, dict) else {}
+    Membership.objects.get_or_create(
+        charge_id=charge.pk,
+        defaults={
+            "environment": charge.environment,
+            "plan_id": plan.pk,
+            "plan_name": plan.name,
+            "amount": plan.amount,
+            "currency": plan.currency,
+            "period_unit": plan.period_unit,
+            "email": str(metadata.get("email") or ""),
+            "amount_paid": charge.amount or 0,
+            "promo_code": charge.promo_code,
+            "subscription_id": charge.subscription_id or "",
+        },
     )

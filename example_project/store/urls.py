@@ -11,11 +11,6 @@ urlpatterns = [
     path("orders/<uuid:public_id>/", views.order_detail, name="order"),
     path("orders/status/", views.order_status, name="order_status"),
     path("subscriptions/", views.subscriptions, name="subscriptions"),
-    path(
-        "subscriptions/<str:plan_id>/return/",
-        views.subscribe_return,
-        name="subscribe_return",
-    ),
     path("memberships/<uuid:public_id>/", views.membership_detail, name="membership"),
     path("memberships/<uuid:public_id>/cancel/", views.membership_cancel, name="membership_cancel"),
 ]

@@ -3,24 +3,14 @@ from __future__ import annotations
 import logging
 
 from django.contrib import messages
-from django.http import (
-    Http404,
-    HttpRequest,
-    HttpResponse,
-    HttpResponseBadRequest,
-    HttpResponseRedirect,
-)
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from django_accepton.api import get_connection
 from django_accepton.client import AcceptOnError
-from django_accepton.conf import get_settings
-from django_accepton.form_response import charge_id_from_response
-from django_accepton.models import Charge, TransactionToken, Verification
-from django_accepton.services.verification import InvalidSubmission, recheck_pending_charge
+from django_accepton.models import Charge, Plan, TransactionToken, Verification
+from django_accepton.services.verification import recheck_pending_charge
 from store import catalogue
 from store import subscriptions as subscriptions_service
 from store.models import Membership, Order, Product
@@ -67,17 +57,34 @@ REJECTION_MESSAGES = {
 }
 
 
+SUBSCRIPTION_REJECTION_MESSAGES = {
+    "already_claimed": "That payment was already used for another plan.",
+    "amount_mismatch": "The payment did not match the plan's price. We have been notified.",
+    "currency_mismatch": "The payment was in another currency. We have been notified.",
+    "description_mismatch": "The payment was made for another plan. We have been notified.",
+    "not_paid": "The payment did not go through.",
+    "refunded": "That payment has been refunded.",
+    "unknown_charge": "We could not find that payment.",
+}
+
+
+def _confirming(request: HttpRequest, item: str, amount: int, currency: str) -> HttpResponse:
+    context = {"item": item, "amount": amount, "currency": currency}
+    return render(request, "store/confirming.html", context)
+
+
 @require_GET
 def order_status(request: HttpRequest) -> HttpResponse:
     """Where django-accepton sends the customer after a payment: paid, refused or pending.
 
     ``SUCCESS_URL``, ``FAILURE_URL`` and ``PENDING_URL`` all point here, with
-    ``?token=…&charge=…&reason=…``. Only the token is used to find the order; whether it is
-    paid comes from the database, never from the query string.
+    ``?token=…&charge=…&reason=…``, for orders and subscriptions alike. Only the token is used
+    to find the order or the plan; whether it is paid comes from the database, never from the
+    query string.
     """
     token = TransactionToken.objects.filter(pk=request.GET.get("token", "")[:64]).first()
-    order = token.target if token else None
-    if not isinstance(order, Order):
+    target = token.target if token else None
+    if not isinstance(target, Order | Plan):
         raise Http404("No such order.")
     charge = Charge.objects.filter(pk=request.GET.get("charge", "")[:64], token=token).first()
     if charge is not None and charge.verification == Verification.PENDING:
@@ -85,17 +92,40 @@ def order_status(request: HttpRequest) -> HttpResponse:
         # seconds), and keep the customer on a page that refreshes itself until it is decided.
         recheck_pending_charge(charge)
         charge.refresh_from_db()
+    if isinstance(target, Plan):
+        return _subscription_status(request, target, charge)
+    order = target
     order.refresh_from_db()
     if order.status == Order.Status.PAID:
         messages.success(request, "Thank you! Your payment was received.")
     elif charge is not None and charge.verification == Verification.PENDING:
-        return render(request, "store/confirming.html", {"order": order})
+        return _confirming(request, str(order), order.amount, order.currency)
     else:
         reason = charge.reason if charge is not None else request.GET.get("reason", "")
         messages.error(
             request, REJECTION_MESSAGES.get(reason, "The payment could not be confirmed.")
         )
     return HttpResponseRedirect(order.get_absolute_url())
+
+
+def _subscription_status(request: HttpRequest, plan: Plan, charge: Charge | None) -> HttpResponse:
+    """After a payment of a plan's recurring token: the membership the ``charge_verified``
+    receiver recorded, the page that waits for AcceptOn, or why nobody was subscribed."""
+    membership = None
+    if charge is not None and charge.verification == Verification.VERIFIED:
+        membership = Membership.objects.filter(charge_id=charge.pk).first()
+    if membership is not None:
+        _remember(request, membership)
+        messages.success(request, f"Welcome to {membership.plan_name}!")
+        return HttpResponseRedirect(membership.get_absolute_url())
+    if charge is not None and charge.verification == Verification.PENDING:
+        return _confirming(request, plan.name, plan.amount, plan.currency)
+    reason = charge.reason if charge is not None else request.GET.get("reason", "")
+    messages.error(
+        request,
+        SUBSCRIPTION_REJECTION_MESSAGES.get(reason, "The payment could not be confirmed."),
+    )
+    return HttpResponseRedirect(reverse("store:subscriptions"))
 
 
 # ----- subscriptions ------------------------------------------------------------------------
@@ -111,57 +141,15 @@ def _remember(request: HttpRequest, membership: Membership) -> None:
 
 @require_GET
 def subscriptions(request: HttpRequest) -> HttpResponse:
+    """The plans, each with django-accepton's ``{% accepton_subscription_form plan %}``."""
     try:
-        plans = catalogue.offers()
-        connection = get_connection()
+        offers = catalogue.offers()
     except AcceptOnError:
         logger.exception("Plans could not be loaded from AcceptOn")
-        plans, connection = [], None
+        offers = []
         messages.error(request, "Subscriptions are unavailable right now. Please try again soon.")
     mine = Membership.objects.filter(public_id__in=request.session.get(SESSION_MEMBERSHIPS, []))
-    offers = [
-        {
-            "offer": offer,
-            "redirect_uri": request.build_absolute_uri(
-                reverse("store:subscribe_return", args=[offer.plan.id])
-            ),
-        }
-        for offer in plans
-    ]
-    context = {"offers": offers, "connection": connection, "memberships": mine}
-    return render(request, "store/subscriptions.html", context)
-
-
-@csrf_exempt  # AcceptOn's form posts here cross-site and cannot send a CSRF token.
-@require_POST
-def subscribe_return(request: HttpRequest, plan_id: str) -> HttpResponse:
-    """The recurring form's ``data-redirect-uri``: only the charge id is read from the post."""
-    try:
-        charge_id = charge_id_from_response(
-            request.POST.get("response"), max_bytes=get_settings().max_response_bytes
-        )
-    except InvalidSubmission as exc:
-        return HttpResponseBadRequest(str(exc))
-    plan = catalogue.find_plan(plan_id)
-    if plan is None:
-        raise Http404("No such plan.")
-    try:
-        membership, created = subscriptions_service.confirm_subscription(plan, charge_id)
-    except subscriptions_service.SubscriptionRefused as exc:
-        messages.error(request, str(exc))
-        return HttpResponseRedirect(reverse("store:subscriptions"))
-    except AcceptOnError:
-        logger.exception("Charge %s for plan %s could not be checked", charge_id, plan_id)
-        messages.error(
-            request,
-            "Your payment reached us but could not be confirmed yet. Please contact us rather "
-            "than paying again.",
-        )
-        return HttpResponseRedirect(reverse("store:subscriptions"))
-    _remember(request, membership)
-    if created:
-        messages.success(request, f"Welcome to {membership.plan_name}!")
-    return HttpResponseRedirect(membership.get_absolute_url())
+    return render(request, "store/subscriptions.html", {"offers": offers, "memberships": mine})
 
 
 @require_GET

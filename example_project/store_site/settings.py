@@ -68,14 +68,13 @@ ACCEPTON = {
     "SECRET_KEY": env("ACCEPTON_SECRET_KEY", default=None),
     "PUBLIC_KEY": env("ACCEPTON_PUBLIC_KEY", default=None),
     "BASE_URL": env("ACCEPTON_BASE_URL", default=None),
-    # Paid, refused or still being confirmed: the order page says which.
+    # Paid, refused or still being confirmed: the order (or membership) page says which.
     "SUCCESS_URL": "store:order_status",
     "FAILURE_URL": "store:order_status",
     "PENDING_URL": "store:order_status",
 }
-# Recurring (rtx_) tokens made in AcceptOn's dashboard, one per plan: "pln_a=rtx_b,pln_c=rtx_d".
-# The sandbox needs none: the store mints them through its test controls.
-STORE_PLAN_TOKENS = env.dict("STORE_PLAN_TOKENS", default={})
+# Recurring (rtx_) tokens are set on each plan in the admin (Plan.recurring_token); the sandbox
+# makes its own.
 
 # Celery (store_site/celery.py). Without a broker, tasks run inline in the web process, so the
 # demo needs no Redis; with CELERY_BROKER_URL set, start a worker (and beat for the schedule).

@@ -16,6 +16,7 @@ from store.models import Membership, Order, Product
 from store.money import format_money
 
 from django_accepton.models import Charge, Plan, Subscription, Verification
+from django_accepton.services.recurring import set_recurring_token
 
 CARD = "4242424242424242"
 
@@ -43,14 +44,19 @@ def test_money_filter():
 
 
 @pytest.fixture
-def shop(accepton, settings, transactional_db):
-    # The store is paid by a charge_verified receiver, sent when the transaction commits.
+def outcomes(accepton, settings, transactional_db):
+    # Orders and memberships come from charge_verified receivers, sent when the transaction
+    # commits; every outcome of a payment leads to the store's status view.
     settings.ACCEPTON = {
         **settings.ACCEPTON,
         "SUCCESS_URL": "store:order_status",
         "FAILURE_URL": "store:order_status",
         "PENDING_URL": "store:order_status",
     }
+
+
+@pytest.fixture
+def shop(outcomes):
     return Product.objects.create(slug="pen", name="Pen", price=4500)
 
 
@@ -133,16 +139,14 @@ def test_an_unknown_token_is_not_an_order(client, shop):
 
 
 @pytest.fixture
-def plans(accepton, db):
+def plans(outcomes):
     catalogue.ensure_remote_catalogue()
     return {offer.plan.name: offer for offer in catalogue.offers()}
 
 
 def _subscribe(client: Any, accepton: Any, offer: Any, email: str = "bea@example.com") -> Any:
     charge = accepton.state.create_form_charge(offer.token, CARD, 12, 2040, "123", email)
-    url = reverse("store:subscribe_return", args=[offer.plan.id])
-    answer = client.post(url, {"response": json.dumps(charge)}, follow=True)
-    return charge, answer
+    return charge, _return(client, offer.token, charge["id"])
 
 
 def test_seeding_is_idempotent_on_both_sides(accepton, db):
@@ -167,16 +171,11 @@ def test_subscribing_records_one_membership_per_payment(client, accepton, plans)
     assert Subscription.objects.get(pk=membership.subscription_id).active is True
 
     # The form's answer arriving again subscribes nobody twice.
-    url = reverse("store:subscribe_return", args=[offer.plan.id])
-    client.post(url, {"response": json.dumps(charge)})
+    _return(client, offer.token, charge["id"])
     assert Membership.objects.count() == 1
     # Nor can that payment be presented for another plan.
     other = plans["Letter of the month"]
-    answer = client.post(
-        reverse("store:subscribe_return", args=[other.plan.id]),
-        {"response": json.dumps(charge)},
-        follow=True,
-    )
+    answer = _return(client, other.token, charge["id"])
     assert "already used for another plan" in answer.content.decode()
     assert Membership.objects.count() == 1
 
@@ -184,12 +183,8 @@ def test_subscribing_records_one_membership_per_payment(client, accepton, plans)
 def test_a_payment_for_another_plan_subscribes_to_nothing(client, accepton, plans):
     ink, letters = plans["Ink club"], plans["Letter of the month"]
     charge = accepton.state.create_form_charge(ink.token, CARD, 12, 2040, "123", "c@example.com")
-    answer = client.post(
-        reverse("store:subscribe_return", args=[letters.plan.id]),
-        {"response": json.dumps(charge)},
-        follow=True,
-    )
-    assert "another plan" in answer.content.decode()
+    answer = _return(client, letters.token, charge["id"])
+    assert "did not match the plan&#x27;s price" in answer.content.decode()
     assert not Membership.objects.exists()
 
 
@@ -198,9 +193,7 @@ def test_a_promo_code_may_lower_the_first_payment(client, accepton, plans):
     charge = accepton.state.create_form_charge(
         offer.token, CARD, 12, 2040, "123", "d@example.com", promo_code="WELCOME10"
     )
-    client.post(
-        reverse("store:subscribe_return", args=[offer.plan.id]), {"response": json.dumps(charge)}
-    )
+    _return(client, offer.token, charge["id"])
     membership = Membership.objects.get()
     assert (membership.amount_paid, membership.promo_code) == (1350, "WELCOME10")
 
@@ -247,15 +240,36 @@ def test_cancelling_reaches_acceptOn_and_survives_a_dashboard_cancel(client, acc
 
 def test_a_malformed_answer_is_a_bad_request(client, accepton, plans):
     offer = plans["Ink club"]
-    url = reverse("store:subscribe_return", args=[offer.plan.id])
+    url = f"{reverse('accepton:return')}?token={offer.token}"
     assert client.post(url, {"response": "{not json"}).status_code == 400
 
 
-def test_configured_recurring_tokens_win(accepton, plans, settings):
+def test_configured_recurring_tokens_win(accepton, plans):
     offer = plans["Ink club"]
-    settings.STORE_PLAN_TOKENS = {offer.plan.id: "rtx_fromthedashboard"}
-    assert catalogue.recurring_token(offer.plan) == "rtx_fromthedashboard"
+    from_the_dashboard = accepton.state.create_recurring_token(offer.plan.id)["id"]
+    set_recurring_token(offer.plan, from_the_dashboard)
+    offered = {offer.plan.name: offer for offer in catalogue.offers()}
+    assert offered["Ink club"].token == from_the_dashboard
 
 
 def test_the_store_migrations_are_complete(db):
     call_command("makemigrations", "store", "--check", "--dry-run", verbosity=0)
+
+
+def test_an_unreachable_acceptOn_means_confirming_then_a_membership(client, accepton, plans):
+    offer = plans["Ink club"]
+    charge = accepton.state.create_form_charge(offer.token, CARD, 12, 2040, "123", "e@example.com")
+    accepton.state.add_fault({"status": 503, "count": 1, "path_prefix": "/v1/charges"})
+    answer = _return(client, offer.token, charge["id"])
+    assert "We are confirming your payment" in answer.content.decode()
+    assert "Ink club ($15.00)" in answer.content.decode()
+    assert not Membership.objects.exists()
+
+    Charge.objects.filter(pk=charge["id"]).update(
+        last_attempt_at=timezone.now() - timedelta(minutes=1)
+    )
+    again = client.get(answer.redirect_chain[-1][0], follow=True)
+    membership = Membership.objects.get()
+    assert again.redirect_chain[-1][0] == membership.get_absolute_url()
+    assert "Welcome to Ink club!" in again.content.decode()
+    assert membership.subscription_id == Charge.objects.get(pk=charge["id"]).subscription_id
