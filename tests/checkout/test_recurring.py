@@ -19,6 +19,7 @@ from django.template import Context, Template
 from django.test import RequestFactory
 from django.urls import reverse
 
+from django_accepton.client import NotFoundError
 from django_accepton.models import Charge, Plan, Subscription, TransactionToken, Verification
 from django_accepton.products import ProductError
 from django_accepton.services.plans import create_plan
@@ -153,14 +154,12 @@ def test_a_token_made_in_the_dashboard_is_used_and_checked(accepton, plan, other
         set_recurring_token(other_plan, made)
     other_plan.refresh_from_db()
     assert other_plan.recurring_token is None
-    from django_accepton.client import NotFoundError
-
     with pytest.raises(NotFoundError):
         set_recurring_token(other_plan, "rtx_notonacceptOn")
     assert not TransactionToken.objects.filter(pk="rtx_notonacceptOn").exists()
 
 
-def test_a_stale_token_row_follows_the_plan(accepton, plan, other_plan):
+def test_a_stale_token_row_follows_the_plan(accepton, plan):
     made = accepton.state.create_recurring_token(plan.pk)["id"]
     TransactionToken.objects.create(
         id=made, environment="sandbox", amount=1, currency="eur", description="Old"
