@@ -259,7 +259,7 @@ def bench_sync(sandbox: Sandbox, rows: list[Row], sizes: tuple[int, ...]) -> Non
                 section,
                 "HTTP requests",
                 number(bulk["requests"]),
-                f"⌈N/100⌉ = {pages}",
+                f"⌈N/100⌉ = {number(pages)}",
                 f"{bulk['requests'] / pages:.2f}",
             )
         )
