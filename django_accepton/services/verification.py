@@ -95,9 +95,11 @@ class VerificationResult:
 
 
 def _check_ids(charge_id: object, token_id: object) -> tuple[str, str]:
-    if not isinstance(charge_id, str) or not CHARGE_ID_RE.match(charge_id):
+    # fullmatch: "$" alone also matches before a final newline, and "chg_x\n" must not be a
+    # second claim key for the charge chg_x.
+    if not isinstance(charge_id, str) or not CHARGE_ID_RE.fullmatch(charge_id):
         raise InvalidSubmission("charge_id must look like chg_… (letters and digits).")
-    if not isinstance(token_id, str) or not TOKEN_ID_RE.match(token_id):
+    if not isinstance(token_id, str) or not TOKEN_ID_RE.fullmatch(token_id):
         raise InvalidSubmission("token must look like txn_… or rtx_… (letters and digits).")
     return charge_id, token_id
 

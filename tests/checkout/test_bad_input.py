@@ -156,3 +156,17 @@ def test_outcome_pages_ignore_ids_that_are_not_ids(client, paid, page):
     # PostgreSQL refuses a NUL byte in any query: looked up, it was a 500.
     for query in (f"token={token_id}%00&charge={charge['id']}", "token=txn_a&charge=chg_%00"):
         assert client.get(f"{reverse(page)}?{query}").status_code == 200
+
+
+def test_an_id_with_a_trailing_newline_is_not_an_id(client, paid):
+    token_id, charge = paid
+    # "$" matches before a final newline: such an id would be a second claim key for the charge.
+    answer = client.post(
+        return_url(token_id), {"response": json.dumps({"id": charge["id"] + "\n"})}
+    )
+    assert answer.status_code == 400
+    assert (
+        client.post(return_url(token_id + "%0A"), {"response": json.dumps(charge)}).status_code
+        == 400
+    )
+    assert not Charge.objects.exists()
