@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_accepton.api import current_environment, get_client
 from django_accepton.client import Plan as RemotePlan
 from django_accepton.models import Plan
+from django_accepton.services.mirroring import save_mirror
 
 # Columns the sync and ``mirror_plan`` overwrite from AcceptOn's answer.
 MIRRORED_FIELDS = (
@@ -43,12 +44,7 @@ def plan_row(remote: RemotePlan, environment: str, now: datetime) -> Plan:
 
 def mirror_plan(remote: RemotePlan) -> Plan:
     row = plan_row(remote, current_environment(), timezone.now())
-    plan, _ = Plan.objects.update_or_create(
-        id=row.id,
-        defaults={"environment": row.environment}
-        | {name: getattr(row, name) for name in MIRRORED_FIELDS},
-    )
-    return plan
+    return save_mirror(row, unique_fields=("id",), update_fields=("environment", *MIRRORED_FIELDS))
 
 
 def create_plan(name: str, amount: int, currency: str, period_unit: str) -> Plan:

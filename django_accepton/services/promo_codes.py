@@ -19,6 +19,7 @@ from django_accepton.client import NotFoundError
 from django_accepton.client import PromoCode as RemotePromoCode
 from django_accepton.models import PromoCode
 from django_accepton.services.environments import require_current_environment
+from django_accepton.services.mirroring import save_mirror
 
 # The name is not here: with the environment it is the key the sync matches rows on.
 MIRRORED_FIELDS = (
@@ -55,10 +56,7 @@ def _defaults(row: PromoCode) -> dict[str, object]:
 
 def mirror_promo_code(remote: RemotePromoCode) -> PromoCode:
     row = promo_code_row(remote, current_environment(), timezone.now())
-    promo, _ = PromoCode.objects.update_or_create(
-        environment=row.environment, name=row.name, defaults=_defaults(row)
-    )
-    return promo
+    return save_mirror(row, unique_fields=("environment", "name"), update_fields=MIRRORED_FIELDS)
 
 
 def create_promo_code(name: str, promo_type: str, value: PromoValue) -> PromoCode:

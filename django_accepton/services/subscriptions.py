@@ -12,6 +12,7 @@ from django_accepton.client import Subscription as RemoteSubscription
 from django_accepton.client.resources import parse_datetime
 from django_accepton.models import Subscription
 from django_accepton.services.environments import require_current_environment
+from django_accepton.services.mirroring import save_mirror
 
 MIRRORED_FIELDS = ("plan", "active", "email", "last_billed_at", "created", "raw", "synced_at")
 
@@ -46,11 +47,7 @@ def subscription_row(remote: RemoteSubscription, environment: str, now: datetime
 def mirror_subscription(remote: RemoteSubscription) -> Subscription:
     """Write AcceptOn's subscription into the mirror now, as the next sync would."""
     row = subscription_row(remote, current_environment(), timezone.now())
-    # plan_id, not plan: a plan that is not mirrored yet is never looked up.
-    columns = ["plan_id" if name == "plan" else name for name in MIRRORED_FIELDS]
-    defaults = {"environment": row.environment, **{name: getattr(row, name) for name in columns}}
-    subscription, _ = Subscription.objects.update_or_create(id=row.id, defaults=defaults)
-    return subscription
+    return save_mirror(row, unique_fields=("id",), update_fields=("environment", *MIRRORED_FIELDS))
 
 
 def cancel_subscription(subscription: Subscription | str) -> Subscription:
