@@ -7,7 +7,6 @@ consumed, and a verified payment is linked to the subscription AcceptOn created 
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections import Counter
 from datetime import date
@@ -39,6 +38,7 @@ from django_accepton.services.verification import (
 )
 from django_accepton.signals import charge_verified
 from tests.checkout.conftest import SUCCESS_CARD, control, render_form, token_in
+from tests.concurrency import in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -531,28 +531,6 @@ def test_the_migration_flags_existing_recurring_claims():
 # ----- concurrency (PostgreSQL) -------------------------------------------------------------
 
 
-def _in_threads(count: int, work: Any) -> tuple[list[Any], list[BaseException]]:
-    barrier = threading.Barrier(count)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-
-    def run(number: int) -> None:
-        try:
-            barrier.wait()
-            results.append(work(number))
-        except BaseException as exc:  # noqa: BLE001 - every failure must reach the assertion
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(number,)) for number in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_submissions_of_one_subscription_payment(accepton, plan, verified_log):
@@ -560,7 +538,7 @@ def test_simultaneous_submissions_of_one_subscription_payment(accepton, plan, ve
     token_id = recurring_token_for(plan).pk
     charge_id = subscribe(accepton, token_id, "ann@example.com")
 
-    reasons, errors = _in_threads(50, lambda _: verify_charge(charge_id, token_id).reason)
+    reasons, errors = in_threads(50, lambda _: verify_charge(charge_id, token_id).reason)
 
     assert errors == []
     assert Counter(reasons) == {Reason.OK: 1, Reason.ALREADY_CLAIMED: 49}
@@ -579,9 +557,7 @@ def test_simultaneous_payments_of_one_payer_each_get_a_subscription(accepton, pl
     # every charge, and each must end up linked to exactly one of them.
     charges = [subscribe(accepton, token_id, "team@example.com") for _ in range(20)]
 
-    reasons, errors = _in_threads(
-        20, lambda number: verify_charge(charges[number], token_id).reason
-    )
+    reasons, errors = in_threads(20, lambda number: verify_charge(charges[number], token_id).reason)
 
     assert errors == []
     assert Counter(reasons) == {Reason.OK: 20}

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.db import connection
 
 from django_accepton.models import Charge, Refund, RefundRequest, RefundState
 from django_accepton.services.refunds import InvalidRefundAmount, refund
+from tests.concurrency import in_threads
 from tests.mirror.helpers import verified_charge
 
 THREADS = 12
@@ -20,27 +19,15 @@ AMOUNT = 10_000
 def test_concurrent_refunds_of_more_than_half_let_exactly_one_through(accepton):
     assert connection.vendor == "postgresql"
     charge = verified_charge(accepton, AMOUNT)
-    barrier = threading.Barrier(THREADS)
-    outcomes: list[str] = []
-    errors: list[BaseException] = []
 
-    def refund_six_tenths() -> None:
+    def refund_six_tenths(_: int) -> str:
         try:
-            barrier.wait()
             refund(charge.pk, AMOUNT * 6 // 10, "race")
-            outcomes.append("refunded")
         except InvalidRefundAmount:
-            outcomes.append("refused")
-        except BaseException as exc:  # noqa: BLE001 - every failure must reach the assertion
-            errors.append(exc)
-        finally:
-            connection.close()
+            return "refused"
+        return "refunded"
 
-    threads = [threading.Thread(target=refund_six_tenths) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes, errors = in_threads(THREADS, refund_six_tenths)
 
     assert errors == []
     assert sorted(outcomes) == ["refunded"] + ["refused"] * (THREADS - 1)

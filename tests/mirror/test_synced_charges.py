@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 
 import pytest
@@ -17,6 +16,7 @@ from django_accepton.services.verification import (
     reverify_pending_charges,
     verify_charge,
 )
+from tests.concurrency import in_threads
 from tests.mirror.helpers import pay_token, verified_charge
 
 pytestmark = pytest.mark.django_db
@@ -93,21 +93,8 @@ def test_simultaneous_claims_of_a_synced_charge_fulfil_once(accepton, signal_log
     token = mint_token(PRODUCT, reuse=False)
     remote = pay_token(accepton, token.pk)
     sync_charges()
-    barrier = threading.Barrier(THREADS)
-    reasons: list[Reason] = []
+    reasons, errors = in_threads(THREADS, lambda _: verify_charge(remote["id"], token.pk).reason)
 
-    def submit() -> None:
-        try:
-            barrier.wait()
-            reasons.append(verify_charge(remote["id"], token.pk).reason)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=submit) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    assert errors == []
     assert Counter(reasons) == {Reason.OK: 1, Reason.ALREADY_CLAIMED: THREADS - 1}
     assert signal_log == [("verified", remote["id"], token.pk)]

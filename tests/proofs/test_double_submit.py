@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 
 import pytest
@@ -11,6 +10,7 @@ from django.db import connection
 from django_accepton.models import Charge, TransactionToken, Verification
 from django_accepton.services.verification import Reason, verify_charge
 from tests.checkout.conftest import pay, render_form, token_in
+from tests.concurrency import in_threads
 
 THREADS = 200
 
@@ -23,24 +23,7 @@ def test_simultaneous_submissions_fulfil_once(accepton, signal_log, proof):
         render_form({"amount": 5000, "currency": "usd", "description": "Order 4004"})
     )
     charge_id = pay(accepton, token_id).json()["id"]
-    barrier = threading.Barrier(THREADS)
-    reasons: list[Reason] = []
-    errors: list[BaseException] = []
-
-    def submit() -> None:
-        try:
-            barrier.wait()
-            reasons.append(verify_charge(charge_id, token_id).reason)
-        except BaseException as exc:  # noqa: BLE001 - every failure must reach the assertion
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=submit) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    reasons, errors = in_threads(THREADS, lambda _: verify_charge(charge_id, token_id).reason)
 
     counts = Counter(reasons)
     proof("double submit: fulfilments", counts[Reason.OK], 1)

@@ -7,7 +7,6 @@ store recorded and what the charge says must agree, and never exceed the charge.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 
 import pytest
@@ -16,6 +15,7 @@ from django.db.models import Sum
 
 from django_accepton.models import Charge, Refund, RefundRequest, RefundState
 from django_accepton.services.refunds import InvalidRefundAmount, refund
+from tests.concurrency import in_threads
 from tests.mirror.helpers import verified_charge
 
 CHARGES = 3
@@ -26,38 +26,17 @@ ASKS = (700, 900, 1100, 1300, 1500)
 
 
 def race(charge_id: str) -> tuple[Counter[str], list[int], list[BaseException]]:
-    barrier = threading.Barrier(THREADS)
-    outcomes: Counter[str] = Counter()
-    refused: list[int] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def attempt(amount: int) -> None:
+    def attempt(number: int) -> tuple[str, int]:
+        amount = ASKS[number % len(ASKS)]
         try:
-            barrier.wait()
             refund(charge_id, amount, "race")
-            outcome = "succeeded"
         except InvalidRefundAmount:
-            outcome = "refused"
-        except BaseException as exc:  # noqa: BLE001 - every failure must reach the assertion
-            with lock:
-                errors.append(exc)
-            return
-        finally:
-            connection.close()
-        with lock:
-            outcomes[outcome] += 1
-            if outcome == "refused":
-                refused.append(amount)
+            return "refused", amount
+        return "succeeded", amount
 
-    threads = [
-        threading.Thread(target=attempt, args=(ASKS[number % len(ASKS)],))
-        for number in range(THREADS)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = in_threads(THREADS, attempt)
+    outcomes = Counter(outcome for outcome, _ in results)
+    refused = [amount for outcome, amount in results if outcome == "refused"]
     return outcomes, refused, errors
 
 
