@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-SECRET_KEY = "skey_5ec2e7f00dbadc0ffee0ddba11f00d42"
+# Shaped like a secret key, and plainly not one.
+SECRET_KEY = "skey_" + "testonly" * 4
 BASE_URL = "https://api.accepton.test"
 
 TOKEN: dict[str, Any] = {

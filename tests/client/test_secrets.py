@@ -55,7 +55,7 @@ def test_repr_masks_the_key() -> None:
     client = AcceptOn(SECRET_KEY, environment="staging")
     assert repr(client) == (
         "AcceptOn(environment='staging', base_url='https://staging-checkout.accepton.com', "
-        "secret_key='skey_…0d42')"
+        "secret_key='skey_…only')"
     )
     assert_no_key(repr(client))
     assert_no_key(repr(client.transport))
@@ -65,7 +65,7 @@ def test_repr_masks_the_key() -> None:
 @pytest.mark.parametrize(
     ("key", "masked"),
     [
-        ("skey_5ec2e7f00dbadc0ffee0ddba11f00d42", "skey_…0d42"),
+        ("skey_" + "testonly" * 4, "skey_…only"),
         ("skey_short", "skey_…"),
         ("abcdefghijklmnopqrstuvwxyz", "…wxyz"),
         ("tiny", "…"),
