@@ -79,6 +79,14 @@ REST_FRAMEWORK = {"DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}
 # The embedded sandbox; tests that talk to AcceptOn point this at the per-session sandbox server
 # (see the ``accepton`` fixture in tests/conftest.py).
 ACCEPTON = {"ENVIRONMENT": "sandbox"}
+if env("ACCEPTON_TEST_SANDBOX_URL", default=""):
+    # A Celery worker process started by the task tests: it talks to the test's sandbox.
+    ACCEPTON = {
+        "ENVIRONMENT": "sandbox",
+        "BASE_URL": env("ACCEPTON_TEST_SANDBOX_URL"),
+        "SECRET_KEY": env("ACCEPTON_TEST_SECRET_KEY"),
+        "PUBLIC_KEY": env("ACCEPTON_TEST_PUBLIC_KEY"),
+    }
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default="redis://127.0.0.1:6379/1")
