@@ -113,6 +113,21 @@ def _too_many(model_admin: Any, request: HttpRequest, queryset: QuerySet[Any]) -
     return False
 
 
+def _adopt_pushed(obj: Any, form: Any) -> None:
+    """Point the admin's instance at the row the form's service wrote (``form.pushed``).
+
+    The forms of the rows AcceptOn owns make the change on AcceptOn and let the service write
+    the row; the admin must not save ``obj`` again, only show and log that row.
+    """
+    pushed = getattr(form, "pushed", None)
+    if pushed is None:
+        return
+    obj.pk = pushed.pk
+    obj._state.adding = False
+    obj._state.db = pushed._state.db
+    obj.refresh_from_db()
+
+
 # ----- charges ----------------------------------------------------------------------------------
 
 
@@ -371,14 +386,7 @@ class PromoCodeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         form: ModelForm[PromoCode],
         change: bool,
     ) -> None:
-        # The form already made the change on AcceptOn and the service wrote the row.
-        pushed = getattr(form, "pushed", None)
-        if pushed is None:
-            return
-        obj.pk = pushed.pk
-        obj._state.adding = False
-        obj._state.db = pushed._state.db
-        obj.refresh_from_db()
+        _adopt_pushed(obj, form)
 
     def delete_model(self, request: HttpRequest, obj: PromoCode) -> None:
         delete_promo_code(obj)
@@ -467,12 +475,7 @@ class PlanAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         form: ModelForm[Plan],
         change: bool,
     ) -> None:
-        pushed = getattr(form, "pushed", None)
-        if pushed is not None:
-            obj.pk = pushed.pk
-            obj._state.adding = False
-            obj._state.db = pushed._state.db
-            obj.refresh_from_db()
+        _adopt_pushed(obj, form)
 
 
 @admin.register(Subscription)
