@@ -37,7 +37,7 @@ from django_accepton.client import AcceptOnError, NotFoundError
 from django_accepton.client import Charge as RemoteCharge
 from django_accepton.conf import get_settings
 from django_accepton.models import Charge, Plan, TransactionToken, Verification
-from django_accepton.services import recurring
+from django_accepton.services import charges, recurring
 
 logger = logging.getLogger(__name__)
 
@@ -376,16 +376,10 @@ def _promo_amount(remote: RemoteCharge, token: TransactionToken) -> int | None:
 
 
 def _mirror(charge: Charge, remote: RemoteCharge) -> None:
-    charge.amount = remote.amount
-    charge.currency = (remote.currency or "").lower()
-    charge.status = remote.status or ""
-    charge.refunded = bool(remote.refunded)
-    charge.description = remote.description or ""
-    charge.metadata = remote.metadata if isinstance(remote.metadata, dict) else {}
-    charge.remote_id = remote.remote_id or ""
-    charge.created = remote.created
-    charge.raw = remote.raw
-    charge.synced_at = timezone.now()
+    """Copy AcceptOn's fields onto the claimed row, exactly as the charge sync writes them."""
+    fresh = charges.charge_row(remote, charge.environment, timezone.now())
+    for name in charges.MIRRORED_FIELDS:
+        setattr(charge, name, getattr(fresh, name))
 
 
 def _send_rejected(
