@@ -39,6 +39,12 @@ from django_accepton.services.verification import (
 # answered with "skipped". A run that lost its lease to another is over: no retry.
 RETRY_ON = (SyncError,)
 NO_RETRY_ON = (SyncLockLost,)
+SYNC_RETRY: dict[str, Any] = {
+    "autoretry_for": RETRY_ON,
+    "dont_autoretry_for": NO_RETRY_ON,
+    "retry_backoff": 30,
+    "max_retries": 3,
+}
 
 
 def _run(resource: str, **options: Any) -> dict[str, Any]:
@@ -52,46 +58,22 @@ def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-@shared_task(
-    name="django_accepton.sync_plans",
-    autoretry_for=RETRY_ON,
-    dont_autoretry_for=NO_RETRY_ON,
-    retry_backoff=30,
-    max_retries=3,
-)
+@shared_task(name="django_accepton.sync_plans", **SYNC_RETRY)
 def sync_plans() -> dict[str, Any]:
     return _run(SyncResource.PLANS)
 
 
-@shared_task(
-    name="django_accepton.sync_subscriptions",
-    autoretry_for=RETRY_ON,
-    dont_autoretry_for=NO_RETRY_ON,
-    retry_backoff=30,
-    max_retries=3,
-)
+@shared_task(name="django_accepton.sync_subscriptions", **SYNC_RETRY)
 def sync_subscriptions() -> dict[str, Any]:
     return _run(SyncResource.SUBSCRIPTIONS)
 
 
-@shared_task(
-    name="django_accepton.sync_promo_codes",
-    autoretry_for=RETRY_ON,
-    dont_autoretry_for=NO_RETRY_ON,
-    retry_backoff=30,
-    max_retries=3,
-)
+@shared_task(name="django_accepton.sync_promo_codes", **SYNC_RETRY)
 def sync_promo_codes() -> dict[str, Any]:
     return _run(SyncResource.PROMO_CODES)
 
 
-@shared_task(
-    name="django_accepton.sync_charges",
-    autoretry_for=RETRY_ON,
-    dont_autoretry_for=NO_RETRY_ON,
-    retry_backoff=30,
-    max_retries=3,
-)
+@shared_task(name="django_accepton.sync_charges", **SYNC_RETRY)
 def sync_charges(
     since: str | None = None, until: str | None = None, full: bool = False
 ) -> dict[str, Any]:
@@ -156,13 +138,7 @@ def fan_out_sync(
     return {"finish_task_id": outcome.id, "ranges": len(ranges)}
 
 
-@shared_task(
-    name="django_accepton.sync_page_range",
-    autoretry_for=RETRY_ON,
-    dont_autoretry_for=NO_RETRY_ON,
-    retry_backoff=30,
-    max_retries=3,
-)
+@shared_task(name="django_accepton.sync_page_range", **SYNC_RETRY)
 def sync_page_range(run: dict[str, Any], first_page: int, last_page: int | None) -> dict[str, Any]:
     return sync_service.sync_page_range(SyncRun.from_dict(run), first_page, last_page).as_dict()
 
