@@ -35,6 +35,7 @@ from django.utils.translation import ngettext
 
 from django_accepton.admin_forms import PlanForm, PromoCodeForm, RecurringTokenForm, RefundForm
 from django_accepton.client import AcceptOnError
+from django_accepton.client.resources import PAID_STATUSES
 from django_accepton.models import (
     Charge,
     Plan,
@@ -49,7 +50,6 @@ from django_accepton.services.environments import EnvironmentMismatch
 from django_accepton.services.promo_codes import delete_promo_code
 from django_accepton.services.refunds import RefundError, RefundOutcomeUnknown, refund
 from django_accepton.services.subscriptions import cancel_subscription
-from django_accepton.services.verification import PAID_STATUSES
 
 # Actions that call AcceptOn once per row list the rows on their confirmation page; past this
 # many the page (and the wait) would be unreasonable.

@@ -35,6 +35,7 @@ from django_accepton import signals
 from django_accepton.api import current_environment, get_client
 from django_accepton.client import AcceptOnError, NotFoundError
 from django_accepton.client import Charge as RemoteCharge
+from django_accepton.client.resources import PAID_STATUSES
 from django_accepton.conf import get_settings
 from django_accepton.models import Charge, Plan, TransactionToken, Verification
 from django_accepton.services import charges, recurring
@@ -43,7 +44,6 @@ logger = logging.getLogger(__name__)
 
 CHARGE_ID_RE = re.compile(r"^chg_[A-Za-z0-9]{1,60}$")
 TOKEN_ID_RE = re.compile(r"^(txn|rtx)_[A-Za-z0-9]{1,60}$")
-PAID_STATUSES = frozenset({"paid", "completed", "succeeded"})
 
 
 class Reason(StrEnum):
@@ -340,7 +340,7 @@ def _judge(remote: RemoteCharge, token: TransactionToken, discounted: int | None
         return Reason.TOKEN_ALREADY_FULFILLED
     if (remote.currency or "").lower() != token.currency:
         return Reason.CURRENCY_MISMATCH
-    if (remote.status or "").lower() not in PAID_STATUSES:
+    if not remote.is_paid:
         return Reason.NOT_PAID
     if remote.refunded:
         return Reason.REFUNDED
