@@ -39,7 +39,7 @@ def charge_row(remote: RemoteCharge, environment: str, now: datetime) -> Charge:
         status=(remote.status or "")[:32],
         refunded=bool(remote.refunded),
         description=(remote.description or "")[:500],
-        metadata=remote.metadata if isinstance(remote.metadata, dict) else {},
+        metadata=remote.metadata,
         remote_id=(remote.remote_id or "")[:255],
         created=remote.created,
         raw=remote.raw,

@@ -173,8 +173,7 @@ def _sandbox_token(plan: Plan) -> str | None:
 
 
 def payer_email(remote: RemoteCharge) -> str:
-    metadata = remote.metadata if isinstance(remote.metadata, dict) else {}
-    email = metadata.get("email")
+    email = remote.metadata.get("email")
     return email.strip().lower() if isinstance(email, str) else ""
 
 

@@ -354,8 +354,7 @@ def _judge(remote: RemoteCharge, token: TransactionToken, discounted: int | None
 
 
 def _promo_name(remote: RemoteCharge) -> str:
-    metadata = remote.metadata if isinstance(remote.metadata, dict) else {}
-    name = metadata.get("promo_code")
+    name = remote.metadata.get("promo_code")
     return name if isinstance(name, str) else ""
 
 
