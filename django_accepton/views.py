@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -21,11 +20,9 @@ from rest_framework.views import APIView
 from django_accepton.conf import get_settings
 from django_accepton.form_response import charge_id_from_response
 from django_accepton.models import Charge, TransactionToken, Verification
-from django_accepton.outcomes import destination
+from django_accepton.outcomes import destination, outcome_ids
 from django_accepton.serializers import ChargeSubmissionSerializer, VerificationSerializer
 from django_accepton.services.verification import (
-    CHARGE_ID_RE,
-    TOKEN_ID_RE,
     InvalidSubmission,
     Reason,
     VerificationResult,
@@ -123,16 +120,8 @@ class ChargeCallbackView(APIView):
         return Response(body, status=_result_status(result))
 
 
-def _query_id(request: HttpRequest, name: str, shape: re.Pattern[str]) -> str:
-    """An id from the query string, or "" when it is not shaped like one: anything else would
-    only miss, and some strings cannot even be looked up (PostgreSQL refuses NUL bytes)."""
-    value = request.GET.get(name, "")
-    return value if shape.fullmatch(value) else ""
-
-
 def _context(request: HttpRequest) -> dict[str, Any]:
-    token_id = _query_id(request, "token", TOKEN_ID_RE)
-    charge_id = _query_id(request, "charge", CHARGE_ID_RE)
+    token_id, charge_id = outcome_ids(request.GET)
     return {
         "token": TransactionToken.objects.filter(pk=token_id).first() if token_id else None,
         "charge": Charge.objects.filter(pk=charge_id, token_id=token_id).first()

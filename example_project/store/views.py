@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from django_accepton.client import AcceptOnError
 from django_accepton.models import Charge, Plan, TransactionToken, Verification
+from django_accepton.outcomes import outcome_ids
 from django_accepton.services.verification import recheck_pending_charge
 from store import catalogue
 from store import subscriptions as subscriptions_service
@@ -82,11 +83,12 @@ def order_status(request: HttpRequest) -> HttpResponse:
     to find the order or the plan; whether it is paid comes from the database, never from the
     query string.
     """
-    token = TransactionToken.objects.filter(pk=request.GET.get("token", "")[:64]).first()
+    token_id, charge_id = outcome_ids(request.GET)
+    token = TransactionToken.objects.filter(pk=token_id).first() if token_id else None
     target = token.target if token else None
     if not isinstance(target, Order | Plan):
         raise Http404("No such order.")
-    charge = Charge.objects.filter(pk=request.GET.get("charge", "")[:64], token=token).first()
+    charge = Charge.objects.filter(pk=charge_id, token=token).first() if charge_id else None
     if charge is not None and charge.verification == Verification.PENDING:
         # AcceptOn did not answer when the payment came back: ask again (at most every few
         # seconds), and keep the customer on a page that refreshes itself until it is decided.

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.template import Context, Template
 from django.urls import reverse
 from django.utils import timezone
@@ -133,6 +134,19 @@ def test_an_unreachable_acceptOn_means_confirming_then_paid(client, shop, accept
 
 def test_an_unknown_token_is_not_an_order(client, shop):
     assert client.get(reverse("store:order_status") + "?token=txn_nope").status_code == 404
+
+
+@pytest.mark.postgres
+def test_the_status_page_ignores_ids_that_are_not_ids(client, shop, accepton):
+    assert connection.vendor == "postgresql"
+    order, token = _order_with_token(client, shop)
+    charge = accepton.state.create_form_charge(token, CARD, 12, 2040, "123", "a@example.com")
+    _return(client, token, charge["id"])
+    status_url = reverse("store:order_status")
+    # PostgreSQL refuses a NUL byte in any query: looked up, it was a 500.
+    assert client.get(f"{status_url}?token={token}%00").status_code == 404
+    answer = client.get(f"{status_url}?token={token}&charge=chg_%00")
+    assert answer["Location"] == order.get_absolute_url()
 
 
 # ----- subscriptions --------------------------------------------------------------------------
