@@ -17,12 +17,18 @@ def save_mirror(row: M, *, unique_fields: Sequence[str], update_fields: Sequence
     Foreign keys are written by their column (``plan_id``), so a plan that is not mirrored yet
     is never looked up.
     """
-    meta = row._meta
-
-    def column(name: str) -> str:
-        return meta.get_field(name).attname  # type: ignore[union-attr]
-
-    lookup = {column(name): getattr(row, column(name)) for name in unique_fields}
-    defaults = {column(name): getattr(row, column(name)) for name in update_fields}
+    lookup = {column: getattr(row, column) for column in _columns(row, unique_fields)}
+    defaults = {column: getattr(row, column) for column in _columns(row, update_fields)}
     saved, _ = type(row)._default_manager.update_or_create(defaults=defaults, **lookup)
     return saved
+
+
+def copy_mirrored(row: M, fresh: M, fields: Sequence[str]) -> None:
+    """Copy ``fields`` of ``fresh`` (an unsaved row from a ``*_row`` builder) onto ``row``,
+    foreign keys by their column like :func:`save_mirror`, for the caller to save."""
+    for column in _columns(row, fields):
+        setattr(row, column, getattr(fresh, column))
+
+
+def _columns(row: models.Model, names: Sequence[str]) -> list[str]:
+    return [row._meta.get_field(name).attname for name in names]  # type: ignore[union-attr]

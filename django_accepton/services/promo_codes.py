@@ -19,7 +19,7 @@ from django_accepton.client import NotFoundError
 from django_accepton.client import PromoCode as RemotePromoCode
 from django_accepton.models import PromoCode
 from django_accepton.services.environments import require_current_environment
-from django_accepton.services.mirroring import save_mirror
+from django_accepton.services.mirroring import copy_mirrored, save_mirror
 
 # The name is not here: with the environment it is the key the sync matches rows on.
 MIRRORED_FIELDS = (
@@ -48,10 +48,6 @@ def promo_code_row(remote: RemotePromoCode, environment: str, now: datetime) -> 
         last_seen_at=now,
         deleted_at=None,
     )
-
-
-def _defaults(row: PromoCode) -> dict[str, object]:
-    return {name: getattr(row, name) for name in MIRRORED_FIELDS}
 
 
 def mirror_promo_code(remote: RemotePromoCode) -> PromoCode:
@@ -85,8 +81,7 @@ def update_promo_code(
             pk=row.pk
         ).delete()
         row.name = fresh.name
-        for field, value_ in _defaults(fresh).items():
-            setattr(row, field, value_)
+        copy_mirrored(row, fresh, MIRRORED_FIELDS)
         row.save()
     return row
 

@@ -12,7 +12,7 @@ from django_accepton.client import Subscription as RemoteSubscription
 from django_accepton.client.resources import parse_datetime
 from django_accepton.models import Subscription
 from django_accepton.services.environments import require_current_environment
-from django_accepton.services.mirroring import save_mirror
+from django_accepton.services.mirroring import copy_mirrored, save_mirror
 
 MIRRORED_FIELDS = ("plan", "active", "email", "last_billed_at", "created", "raw", "synced_at")
 
@@ -59,9 +59,7 @@ def cancel_subscription(subscription: Subscription | str) -> Subscription:
     require_current_environment(row.environment, f"Subscription {row.pk}")
     remote = get_client().subscriptions.cancel(row.pk)
     fresh = subscription_row(remote, row.environment, timezone.now())
-    for name in MIRRORED_FIELDS:
-        # Copy plan_id, never the plan: that would load a plan that may not be synced.
-        attname = "plan_id" if name == "plan" else name
-        setattr(row, attname, getattr(fresh, attname))
+    # By column: plan_id, never the plan, which would load a plan that may not be synced.
+    copy_mirrored(row, fresh, MIRRORED_FIELDS)
     row.save()
     return row

@@ -39,6 +39,7 @@ from django_accepton.client.resources import PAID_STATUSES
 from django_accepton.conf import get_settings
 from django_accepton.models import Charge, Plan, TransactionToken, Verification
 from django_accepton.services import charges, recurring
+from django_accepton.services.mirroring import copy_mirrored
 
 logger = logging.getLogger(__name__)
 
@@ -377,8 +378,7 @@ def _promo_amount(remote: RemoteCharge, token: TransactionToken) -> int | None:
 def _mirror(charge: Charge, remote: RemoteCharge) -> None:
     """Copy AcceptOn's fields onto the claimed row, exactly as the charge sync writes them."""
     fresh = charges.charge_row(remote, charge.environment, timezone.now())
-    for name in charges.MIRRORED_FIELDS:
-        setattr(charge, name, getattr(fresh, name))
+    copy_mirrored(charge, fresh, charges.MIRRORED_FIELDS)
 
 
 def _send_rejected(
