@@ -44,7 +44,6 @@ from django_accepton.models import (
     RefundRequest,
     Subscription,
     SyncState,
-    Verification,
 )
 from django_accepton.services.environments import EnvironmentMismatch
 from django_accepton.services.promo_codes import delete_promo_code
@@ -245,7 +244,7 @@ class ChargeAdmin(ReadOnlyAdmin):
         if charge is None:
             raise Http404(_("There is no such charge."))
         change_url = self._change_url(charge)
-        if charge.verification != Verification.VERIFIED or charge.refundable_amount <= 0:
+        if not charge.is_refundable:
             self.message_user(request, _("This charge cannot be refunded."), messages.ERROR)
             return HttpResponseRedirect(change_url)
         form = RefundForm(request.POST or None, charge=charge)
@@ -319,7 +318,7 @@ class ChargeAdmin(ReadOnlyAdmin):
             )
         reason = request.POST.get("reason", "")
         for charge in charges:
-            if charge.verification != Verification.VERIFIED or charge.refundable_amount <= 0:
+            if not charge.is_refundable:
                 self.message_user(
                     request, _("%(charge)s: nothing to refund.") % {"charge": charge.pk}
                 )

@@ -146,6 +146,11 @@ class Charge(models.Model):
     def refundable_amount(self) -> int:
         return max((self.amount or 0) - self.amount_refunded, 0)
 
+    @property
+    def is_refundable(self) -> bool:
+        """Verified, with something left to refund: what the admin offers to refund."""
+        return self.verification == Verification.VERIFIED and self.refundable_amount > 0
+
 
 class Refund(models.Model):
     """A refund AcceptOn made, as it answered the refund call.
