@@ -44,8 +44,11 @@ ORDER_PAGE = re.compile(r"/store/orders/[0-9a-f-]{36}/$")
 def browser() -> Iterator[Any]:
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"No Chromium at {CHROMIUM} (set CHROMIUM_PATH)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # expect() has its own 5 s default; a 2-core machine running the store, the sandbox and
+    # Chromium at once can need longer for a page that does arrive.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
@@ -57,7 +60,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1100, "height": 760})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(15_000)
     page = context.new_page()
     yield page
     context.close()
