@@ -226,6 +226,27 @@ class RefundRequest(models.Model):
         return f"{self.amount} of {self.charge_id} ({self.state})"
 
 
+class ListedMirror(models.Model):
+    """The columns of a mirror that a full sync can find gone from AcceptOn (plans and promo
+    codes, which AcceptOn lists whole): AcceptOn's creation time and JSON, and when a sync last
+    wrote, saw or missed the row."""
+
+    created = models.DateTimeField(null=True, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    synced_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When AcceptOn's data was last written here.")
+    )
+    last_seen_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When a sync last found it on AcceptOn.")
+    )
+    deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When a full sync found it gone from AcceptOn.")
+    )
+
+    class Meta:
+        abstract = True
+
+
 class PeriodUnit(models.TextChoices):
     MONTH = "month", _("Month")
     YEAR = "year", _("Year")
@@ -234,7 +255,7 @@ class PeriodUnit(models.TextChoices):
 RECURRING_TOKEN_RE = r"^rtx_[A-Za-z0-9]{1,60}$"  # noqa: S105 - a pattern
 
 
-class Plan(models.Model):
+class Plan(ListedMirror):
     """A recurring plan (``pln_…``). AcceptOn can create plans but neither change nor delete
     them through its API; ``deleted_at`` is set when a full sync no longer finds one.
 
@@ -258,17 +279,6 @@ class Plan(models.Model):
             "The rtx_ token made for this plan in AcceptOn's dashboard; customers pay it to "
             "subscribe. The sandbox makes its own."
         ),
-    )
-    created = models.DateTimeField(null=True, blank=True)
-    raw = models.JSONField(default=dict, blank=True)
-    synced_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When AcceptOn's data was last written here.")
-    )
-    last_seen_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When a sync last found it on AcceptOn.")
-    )
-    deleted_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When a full sync found it gone from AcceptOn.")
     )
 
     class Meta:
@@ -331,7 +341,7 @@ class PromoType(models.TextChoices):
     PERCENTAGE = "percentage", _("Percentage off")
 
 
-class PromoCode(models.Model):
+class PromoCode(ListedMirror):
     """A promo code. AcceptOn identifies codes by name only (no id), and a code can be renamed,
     so the row has a local key and its name is unique per environment."""
 
@@ -344,17 +354,6 @@ class PromoCode(models.Model):
         help_text=_(
             "Minor units for amount and fixed price; for a percentage, 0.15 and 15 both mean 15 %."
         ),
-    )
-    created = models.DateTimeField(null=True, blank=True)
-    raw = models.JSONField(default=dict, blank=True)
-    synced_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When AcceptOn's data was last written here.")
-    )
-    last_seen_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When a sync last found it on AcceptOn.")
-    )
-    deleted_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When a full sync found it gone from AcceptOn.")
     )
 
     class Meta:
