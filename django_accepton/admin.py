@@ -18,6 +18,7 @@ filter backed by an index or answered without a query.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin, messages
@@ -34,8 +35,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from django_accepton.admin_forms import PlanForm, PromoCodeForm, RecurringTokenForm, RefundForm
-from django_accepton.client import AcceptOnError
+from django_accepton.client import AcceptOnError, pricing
 from django_accepton.client.resources import PAID_STATUSES
+from django_accepton.conf import get_settings
 from django_accepton.models import (
     Charge,
     Plan,
@@ -354,11 +356,44 @@ class RefundAdmin(ReadOnlyAdmin):
 @admin.register(PromoCode)
 class PromoCodeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     form = PromoCodeForm
-    list_display = ("name", "promo_type", "value", "environment", "deleted_at", "synced_at")
+    list_display = ("name", "promo_type", "effect", "environment", "deleted_at", "synced_at")
     list_filter = ("promo_type", "environment", ("deleted_at", admin.EmptyFieldListFilter))
     search_fields = ("name",)
-    readonly_fields = ("environment", "created", "synced_at", "last_seen_at", "deleted_at")
+    readonly_fields = (
+        "effect",
+        "environment",
+        "created",
+        "synced_at",
+        "last_seen_at",
+        "deleted_at",
+    )
     show_full_result_count = False
+
+    @admin.display(description=_("effect"))
+    def effect(self, obj: PromoCode) -> str:
+        """What the code does, read in the account's scale, on an example price of 100.00."""
+        if obj.pk is None or obj.value is None:
+            return "-"
+        example = 10_000
+        value = Decimal(obj.value)
+        scale = get_settings().promo_percent_scale
+        if obj.promo_type == "percentage":
+            what = _("%(percent)s %% off") % {
+                "percent": pricing.percent_off(value, scale).normalize()
+            }
+        elif obj.promo_type == "amount":
+            what = _("%(amount)s off") % {"amount": value.normalize()}
+        else:
+            what = _("fixed price %(amount)s") % {"amount": value.normalize()}
+        try:
+            after = pricing.price_after(example, obj.promo_type, value, scale)
+        except ValueError:
+            return what
+        return _("%(what)s: %(before)s becomes %(after)s (minor units)") % {
+            "what": what,
+            "before": example,
+            "after": after,
+        }
 
     def _can_manage(self, request: HttpRequest) -> bool:
         return request.user.has_perm("django_accepton.manage_promo_codes")

@@ -13,7 +13,7 @@ from django import forms
 from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
-from django_accepton.client import AcceptOnError, NotFoundError
+from django_accepton.client import AcceptOnError, NotFoundError, pricing
 from django_accepton.models import Charge, Plan, PromoCode
 from django_accepton.services import plans, promo_codes, recurring
 from django_accepton.services.environments import EnvironmentMismatch
@@ -71,9 +71,42 @@ class _PushedToAcceptOn(forms.ModelForm):  # type: ignore[type-arg]
 
 
 class PromoCodeForm(_PushedToAcceptOn):
+    """A percentage is typed as a percent (15 for 15 % off) and sent in the account's scale
+    (``PROMO_PERCENT_SCALE``); a value of 1 or less is refused, since AcceptOn's documents read
+    it as 100 % off or as 1 % depending on the scale."""
+
     class Meta:
         model = PromoCode
         fields = ("name", "promo_type", "value")
+        help_texts = {
+            "value": _(
+                "Amount off and fixed price in minor units (1050 is 10.50); a percentage as a "
+                "percent: 15 for 15 % off."
+            )
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        instance: PromoCode = self.instance
+        if instance.pk and instance.promo_type == "percentage" and "value" in self.fields:
+            self.initial["value"] = promo_codes.percent_of(instance).normalize()
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or self.cleaned_data
+        value = data.get("value")
+        if data.get("promo_type") == "percentage" and value is not None:
+            if pricing.ambiguous(value):
+                self.add_error(
+                    "value",
+                    _(
+                        "Type the percentage as a percent (15 for 15 % off). A value of 1 or "
+                        "less reads as 100 % off or as 1 % depending on how AcceptOn reads "
+                        "it, so it is refused."
+                    ),
+                )
+            elif value > 100:
+                self.add_error("value", _("A percentage is at most 100."))
+        return data
 
     def push(self) -> PromoCode:
         data = self.cleaned_data

@@ -26,7 +26,7 @@ class Connection:
 def _embedded() -> tuple[str, str, str]:
     from django_accepton.sandbox import embedded_sandbox
 
-    server = embedded_sandbox()
+    server = embedded_sandbox(get_settings().sandbox_dialect)
     return server.url, server.public_key, server.secret_key
 
 

@@ -35,7 +35,11 @@ DEFAULTS: dict[str, Any] = {
     "ACCEPT_PROMO_CODES": True,
     "PENDING_REVERIFY_AFTER": 60,
     "MAX_RESPONSE_BYTES": 64 * 1024,
+    "PROMO_PERCENT_SCALE": "fraction",
+    "RECURRING_TOKEN_MAKER": None,
+    "SANDBOX_DIALECT": None,
 }
+PERCENT_SCALES = ("fraction", "percent")
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,9 @@ class AcceptOnSettings:
     accept_promo_codes: bool
     pending_reverify_after: int
     max_response_bytes: int
+    promo_percent_scale: str = "fraction"
+    recurring_token_maker: str | None = None
+    sandbox_dialect: str | None = None
 
     @property
     def uses_embedded_sandbox(self) -> bool:
@@ -100,7 +107,19 @@ def get_settings() -> AcceptOnSettings:
         accept_promo_codes=bool(merged["ACCEPT_PROMO_CODES"]),
         pending_reverify_after=int(merged["PENDING_REVERIFY_AFTER"]),
         max_response_bytes=int(merged["MAX_RESPONSE_BYTES"]),
+        promo_percent_scale=_choice(merged, "PROMO_PERCENT_SCALE", PERCENT_SCALES),
+        recurring_token_maker=merged["RECURRING_TOKEN_MAKER"] or None,
+        sandbox_dialect=merged["SANDBOX_DIALECT"] or None,
     )
+
+
+def _choice(merged: dict[str, Any], name: str, allowed: tuple[str, ...]) -> str:
+    value = merged[name]
+    if value not in allowed:
+        raise ImproperlyConfigured(
+            f"ACCEPTON[{name!r}] must be one of {', '.join(map(repr, allowed))}, not {value!r}."
+        )
+    return str(value)
 
 
 @receiver(setting_changed)

@@ -352,7 +352,8 @@ class PromoCode(ListedMirror):
         max_digits=18,
         decimal_places=6,
         help_text=_(
-            "Minor units for amount and fixed price; for a percentage, 0.15 and 15 both mean 15 %."
+            "As AcceptOn stores it: minor units for amount and fixed price; for a percentage, "
+            "a fraction (0.15) or a percent (15) by the account's scale (PROMO_PERCENT_SCALE)."
         ),
     )
 

@@ -118,9 +118,9 @@ def fan_out_sync(
         return {"resource": resource, "skipped": str(exc)}
     try:
         first = sync_service.sync_page_range(run, 1, 1)
-        ranges = page_ranges(first.remote_total, pages_per_range=pages_per_task)
-        if not ranges:
+        if first.reached_end:
             return {"result": sync_service.finish_sync(run, [first]).as_dict()}
+        ranges = page_ranges(first.remote_total, pages_per_range=pages_per_task)
     except BaseException as exc:
         sync_service.abandon_sync(run, exc)
         raise

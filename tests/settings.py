@@ -78,7 +78,10 @@ REST_FRAMEWORK = {"DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}
 
 # The embedded sandbox; tests that talk to AcceptOn point this at the per-session sandbox server
 # (see the ``accepton`` fixture in tests/conftest.py).
-ACCEPTON = {"ENVIRONMENT": "sandbox"}
+ACCEPTON = {
+    "ENVIRONMENT": "sandbox",
+    "RECURRING_TOKEN_MAKER": "django_accepton.sandbox.hooks.make_recurring_token",
+}
 if env("ACCEPTON_TEST_SANDBOX_URL", default=""):
     # A Celery worker process started by the task tests: it talks to the test's sandbox.
     ACCEPTON = {
@@ -86,6 +89,7 @@ if env("ACCEPTON_TEST_SANDBOX_URL", default=""):
         "BASE_URL": env("ACCEPTON_TEST_SANDBOX_URL"),
         "SECRET_KEY": env("ACCEPTON_TEST_SECRET_KEY"),
         "PUBLIC_KEY": env("ACCEPTON_TEST_PUBLIC_KEY"),
+        "RECURRING_TOKEN_MAKER": "django_accepton.sandbox.hooks.make_recurring_token",
     }
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")

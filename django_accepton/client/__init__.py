@@ -5,6 +5,7 @@
 >>> token = client.tokens.create(1000, "usd", description="Order 42")
 """
 
+from . import pricing
 from .client import ENVIRONMENTS, FORM_SCRIPTS, AcceptOn
 from .errors import (
     NOT_FOUND_ERROR_TYPES,
@@ -14,6 +15,7 @@ from .errors import (
     AuthenticationError,
     InvalidRequestError,
     NotFoundError,
+    PagingIgnored,
     ServiceUnavailableError,
 )
 from .resources import (
@@ -25,7 +27,16 @@ from .resources import (
     Subscription,
     TransactionToken,
 )
-from .services import Charges, Plans, PromoCodes, Refunds, Service, Subscriptions, Tokens
+from .services import (
+    Charges,
+    DateWindow,
+    Plans,
+    PromoCodes,
+    Refunds,
+    Service,
+    Subscriptions,
+    Tokens,
+)
 from .transport import Transport
 
 __all__ = [
@@ -39,9 +50,11 @@ __all__ = [
     "AuthenticationError",
     "Charge",
     "Charges",
+    "DateWindow",
     "InvalidRequestError",
     "NotFoundError",
     "Page",
+    "PagingIgnored",
     "Plan",
     "Plans",
     "PromoCode",
@@ -55,4 +68,5 @@ __all__ = [
     "Tokens",
     "TransactionToken",
     "Transport",
+    "pricing",
 ]

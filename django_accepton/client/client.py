@@ -51,6 +51,8 @@ class AcceptOn:
     promo_codes_class: type[PromoCodes] = PromoCodes
     transport_class: type[Transport] = Transport
     ping_path = "/ping"
+    # Where AcceptOn's documents put plans and subscriptions (the clients disagree).
+    recurring_prefixes: tuple[str, ...] = ("/v1/recurring", "/v1")
 
     def __init__(
         self,
@@ -124,6 +126,33 @@ class AcceptOn:
     @property
     def max_retries(self) -> int:
         return self.transport.max_retries
+
+    def switch_recurring_prefix(self, failed: str) -> str | None:
+        """After a 404 under ``failed``: the prefix plans and subscriptions live under instead,
+        remembered for later calls, or ``None`` when ``failed`` does serve them (so the 404 was
+        about the object asked for) or no prefix does.
+
+        A prefix is served when its plan list answers; that costs one call per prefix tried,
+        once per client.
+        """
+        if failed != self.recurring_prefix or self._serves(failed):
+            return None if failed == self.recurring_prefix else self.recurring_prefix
+        for prefix in self.recurring_prefixes:
+            if prefix != failed and self._serves(prefix):
+                self.recurring_prefix = prefix
+                return prefix
+        return None
+
+    def _serves(self, prefix: str) -> bool:
+        from .errors import NotFoundError
+
+        try:
+            self.transport.send("GET", f"{prefix}/plans", params={"page": 1, "per_page": 1})
+        except NotFoundError as exc:
+            if exc.http_status == 404:
+                return False
+            raise
+        return True
 
     def ping(self) -> bool:
         """``True`` when AcceptOn accepts the key; raises the mapped error otherwise.

@@ -7,7 +7,12 @@ from typing import Any
 
 # AcceptOn answers "no such charge/plan" with a 400 rather than a 404 (and "no such token" with
 # either, depending on the source), so these error types mean "not found" whatever the status.
-NOT_FOUND_ERROR_TYPES = frozenset({"invalid_charge_id", "invalid_plan_id", "invalid_token"})
+# What it answers for a missing subscription or promo code is undocumented: the client's calls
+# that address one object and send no parameters also read any 400 as "not found"
+# (``Service.lookup``), since there is nothing else such a request could have got wrong.
+NOT_FOUND_ERROR_TYPES = frozenset(
+    {"invalid_charge_id", "invalid_plan_id", "invalid_token", "invalid_subscription_id"}
+)
 
 
 class AcceptOnError(Exception):
@@ -62,15 +67,40 @@ class InvalidRequestError(AcceptOnError):
 
 
 class NotFoundError(InvalidRequestError):
-    """404, or a 400 whose error type names an unknown id (see ``NOT_FOUND_ERROR_TYPES``)."""
+    """404, or a 400 whose error type names an unknown id (see ``NOT_FOUND_ERROR_TYPES``), or
+    any 400 to a call that addresses one object and sends nothing else."""
+
+    @classmethod
+    def from_error(cls, error: AcceptOnError) -> NotFoundError:
+        return cls(
+            error.message,
+            http_status=error.http_status,
+            error_type=error.error_type,
+            request_method=error.request_method,
+            request_path=error.request_path,
+            http_body=error.http_body,
+        )
 
 
 class APIError(AcceptOnError):
     """5xx, any other non-2xx status, or a 2xx answer whose body is not what the call returns."""
 
 
+class PagingIgnored(APIError):
+    """Page ``page`` of a list came back as the page before it: the server ignores ``page``,
+    so walking pages would repeat the first one forever. (Paging on charges is undocumented;
+    ``Charges.walk_by_date`` reads them without it.)"""
+
+    def __init__(self, page: int, **kwargs: Any) -> None:
+        super().__init__(
+            f"Page {page} repeats page {page - 1}: the server ignores paging.", **kwargs
+        )
+        self.page = page
+
+
 class ServiceUnavailableError(APIError):
-    """503: AcceptOn is in maintenance; the request was not processed."""
+    """503: AcceptOn is unavailable (its documents say "maintenance"). Nothing says a write
+    answered 503 was not processed: reconcile before repeating it."""
 
 
 class APIConnectionError(AcceptOnError):

@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, Self, TypeVar
 
+from . import pricing
+from .pricing import PROMO_TYPES as PROMO_TYPES
+
 PAID_STATUSES = frozenset({"paid", "completed", "succeeded"})
-PROMO_TYPES = frozenset({"amount", "fixed_price", "percentage"})
 
 T = TypeVar("T")
 
@@ -100,8 +102,14 @@ def _boolean(value: Any, key: str, *, default: bool) -> bool:
     raise ValueError(f"{key!r} is not a boolean: {value!r}")
 
 
-def round_half_up(value: Decimal) -> int:
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+def _keys(raw: Mapping[str, Any] | list[Any]) -> set[str]:
+    """What identifies each listed object: its ``id`` (a promo code's ``name``), else its JSON."""
+    items = raw.get("data") if isinstance(raw, Mapping) else raw
+    keys = set()
+    for item in items if isinstance(items, list) else []:
+        key = item.get("id") or item.get("name") if isinstance(item, Mapping) else None
+        keys.add(str(key) if key is not None else repr(item))
+    return keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,7 +275,8 @@ class PromoCode:
     """A promo code, identified by its name.
 
     ``value`` is kept exactly as AcceptOn stores it: cents for ``amount`` and ``fixed_price``,
-    and for ``percentage`` either a fraction (0.15) or a percent (15), see ``percent_off``.
+    and for ``percentage`` a fraction (0.15) or a percent (15) depending on the account's
+    scale, which the documents disagree on (see ``pricing``).
     """
 
     name: str
@@ -276,29 +285,18 @@ class PromoCode:
     created: datetime | None
     raw: dict[str, Any] = field(repr=False)
 
-    @property
-    def percent_off(self) -> Decimal:
-        """The percentage as a percent: a value up to 1 is a fraction (0.15 is 15 %).
+    def percent_off(self, scale: str = pricing.FRACTION) -> Decimal:
+        """A ``percentage`` code's value as a percent, read in ``scale`` (see ``pricing``)."""
+        return pricing.percent_off(self.value, scale)
 
-        AcceptOn's documents disagree on the scale and its stored data uses fractions. A value
-        of exactly 1 therefore means 100 %; a 1 % code has to be stored as 0.01. Only meaningful
-        for ``percentage`` codes.
-        """
-        return self.value * 100 if self.value <= 1 else self.value
+    def apply(self, amount: int, scale: str = pricing.FRACTION) -> int:
+        """The price in minor units after this code under ``scale``, never negative and never
+        above ``amount``."""
+        return pricing.price_after(amount, self.promo_type, self.value, scale)
 
-    def apply(self, amount: int) -> int:
-        """The price in minor units after this code, never negative and never above ``amount``."""
-        if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
-            raise ValueError(f"amount must be a non-negative integer of minor units: {amount!r}")
-        if self.promo_type == "amount":
-            discounted = amount - round_half_up(self.value)
-        elif self.promo_type == "fixed_price":
-            discounted = round_half_up(self.value)
-        elif self.promo_type == "percentage":
-            discounted = amount - round_half_up(Decimal(amount) * self.percent_off / 100)
-        else:
-            raise ValueError(f"unknown promo_type {self.promo_type!r}")
-        return min(max(discounted, 0), amount)
+    def possible_prices(self, amount: int) -> set[int]:
+        """Every price this code can leave under a documented reading of its value."""
+        return pricing.possible_prices(amount, self.promo_type, self.value)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Self:
@@ -316,8 +314,11 @@ class PromoCode:
 class Page(Generic[T]):
     """One page of a list call.
 
-    ``total`` counts matches over all pages; it is ``None`` when AcceptOn answered with a bare
-    JSON array (as one documented sample does), which says nothing about other pages.
+    What ``total`` counts is not documented: every example has ``total == len(data)``, which
+    reads as "all matches" and as "the items of this page" alike. So the end of a list is a
+    short or empty page, never ``total`` alone; ``total`` only ever proves that more pages
+    exist (when it exceeds what the pages so far held). It is ``None`` when AcceptOn answered
+    with a bare JSON array (as one documented sample does).
     """
 
     data: list[T]
@@ -328,10 +329,21 @@ class Page(Generic[T]):
 
     @property
     def has_more(self) -> bool:
-        # More items than asked for means the server ignored paging and sent everything.
-        if len(self.data) != self.per_page:
-            return False
-        return self.total is None or self.page * self.per_page < self.total
+        """Whether the next page may hold more: this page is full. More items than asked for
+        means the server ignored paging and sent everything at once."""
+        return len(self.data) == self.per_page
+
+    @property
+    def total_proves_more(self) -> bool:
+        """``total`` can only be read as "all matches" and says pages follow this one."""
+        return self.total is not None and self.total > self.page * self.per_page
+
+    def repeats(self, other: Page[Any]) -> bool:
+        """Most of this page is what ``other`` (the page before) held: the server ignored
+        ``page``. Pages of a list that honours paging share at most the few objects that moved
+        along while they were read."""
+        mine = _keys(self.raw)
+        return bool(mine) and len(mine & _keys(other.raw)) * 2 > len(mine)
 
     def __iter__(self) -> Iterator[T]:
         return iter(self.data)

@@ -7,11 +7,12 @@ changed by subclassing the group and naming the subclass on ``AcceptOn`` (``char
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import validation as check
+from .errors import InvalidRequestError, NotFoundError, PagingIgnored
 from .resources import Charge, Page, Plan, PromoCode, Refund, Subscription, TransactionToken
 from .transport import Params, ParamValue
 from .validation import MAX_PER_PAGE, ORDERS, PERIOD_UNITS
@@ -39,8 +40,25 @@ class Service:
         *,
         params: Params | None = None,
         data: Params | None = None,
+        repeatable: bool = False,
     ) -> R:
-        return self.client.transport.request(method, path, parse, params=params, data=data)
+        return self.client.transport.request(
+            method, path, parse, params=params, data=data, repeatable=repeatable
+        )
+
+    def lookup(self, method: str, path: str, parse: Callable[[Any], R]) -> R:
+        """A call that addresses one object by its path and sends nothing else: any 400 it gets
+        can only be about that object, so it is ``NotFoundError`` whatever its error type.
+        (AcceptOn's documents show 400 for some unknown objects and 404 for others, and say
+        nothing for subscriptions and promo codes.)"""
+        try:
+            return self.request(method, path, parse)
+        except NotFoundError:
+            raise
+        except InvalidRequestError as exc:
+            if exc.http_status != 400:
+                raise
+            raise NotFoundError.from_error(exc) from exc
 
     def fetch_page(
         self,
@@ -60,13 +78,19 @@ class Service:
 
     @staticmethod
     def walk(fetch: Callable[[int], Page[T]]) -> Iterator[T]:
-        """Items of pages 1, 2, … one at a time, holding a single page in memory."""
+        """Items of pages 1, 2, … one at a time, holding a single page in memory, until a short
+        or empty page. Raises ``PagingIgnored`` when a page repeats the one before it: the
+        server did not honour ``page`` and the rest of the list cannot be read this way."""
         number = 1
+        previous: Page[T] | None = None
         while True:
             page = fetch(number)
+            if previous is not None and page.repeats(previous):
+                raise PagingIgnored(number)
             yield from page.data
             if not page.has_more:
                 return
+            previous = page
             number += 1
 
 
@@ -95,12 +119,16 @@ class Tokens(Service):
                 merchant_paypal_account, "merchant_paypal_account"
             ),
         }
-        return self.request("POST", self.path, TransactionToken.from_json, data=data)
+        # A second token for the same price is harmless (it is simply never paid), so a token
+        # whose answer was lost is asked for again.
+        return self.request(
+            "POST", self.path, TransactionToken.from_json, data=data, repeatable=True
+        )
 
     def retrieve(self, token_id: str) -> TransactionToken:
         """A ``txn_…`` or ``rtx_…`` token."""
         segment = check.path_segment(token_id, "token_id")
-        return self.request("GET", f"{self.path}/{segment}", TransactionToken.from_json)
+        return self.lookup("GET", f"{self.path}/{segment}", TransactionToken.from_json)
 
 
 class Charges(Service):
@@ -108,7 +136,7 @@ class Charges(Service):
 
     def retrieve(self, charge_id: str) -> Charge:
         segment = check.path_segment(charge_id, "charge_id")
-        return self.request("GET", f"{self.path}/{segment}", Charge.from_json)
+        return self.lookup("GET", f"{self.path}/{segment}", Charge.from_json)
 
     def filters(
         self,
@@ -140,6 +168,46 @@ class Charges(Service):
         filters = self.filters(amount, start_date, end_date, order_by, order)
         return self.fetch_page(self.path, Charge.from_json, filters, page, per_page)
 
+    def walk_by_date(
+        self,
+        first: date,
+        last: date,
+        *,
+        parse_item: Callable[[Any], T] = Charge.from_json,  # type: ignore[assignment]
+        per_page: int = MAX_PER_PAGE,
+    ) -> Iterator[DateWindow]:
+        """The charges created from day ``first`` to day ``last`` (UTC), oldest days first, one
+        window of days at a time, without ever asking for a page after the first.
+
+        For a server that ignores ``page`` on this list (paging on charges is undocumented):
+        a window whose first page is full is split in two until each window fits in a page.
+        Whether ``start_date``/``end_date`` include their own day is undocumented too, so each
+        window asks for a day more on each side and keeps only the charges of its own days;
+        a charge is therefore in exactly one window. A single day with more charges than a
+        page holds cannot be split by date: its window says ``complete=False``.
+        """
+        windows = [(first, last)]
+        day = timedelta(days=1)
+        while windows:
+            low, high = windows.pop()
+            filters = self.filters(None, low - day, high + day, "created_at", "asc")
+            page = self.fetch_page(self.path, parse_item, filters, 1, per_page)
+            if page.has_more and low < high:
+                middle = low + (high - low) // 2
+                windows += [(middle + day, high), (low, middle)]
+                continue
+            kept = [
+                item
+                for item in page.data
+                if (created := _created_day(item)) is None or low <= created <= high
+            ]
+            yield DateWindow(
+                Page(kept, page.total, page.page, page.per_page, page.raw),
+                low,
+                high,
+                complete=not page.has_more,
+            )
+
     def iter_all(
         self,
         *,
@@ -163,6 +231,24 @@ class Charges(Service):
         )
 
 
+class DateWindow:
+    """One window of ``Charges.walk_by_date``: the charges created on the days ``first`` to
+    ``last`` (UTC), and whether that is all of them."""
+
+    __slots__ = ("complete", "first", "last", "page")
+
+    def __init__(self, page: Page[Any], first: date, last: date, *, complete: bool) -> None:
+        self.page = page
+        self.first = first
+        self.last = last
+        self.complete = complete
+
+
+def _created_day(item: Any) -> date | None:
+    created = getattr(item, "created", None)
+    return created.astimezone(UTC).date() if isinstance(created, datetime) else None
+
+
 class Refunds(Service):
     path = "/v1/refunds"
 
@@ -177,7 +263,47 @@ class Refunds(Service):
         return self.request("POST", self.path, Refund.from_json, data=data)
 
 
-class Plans(Service):
+class RecurringService(Service):
+    """Plans and subscriptions: the documents put them under ``/v1/recurring`` or ``/v1``.
+
+    A call answered 404 under the client's prefix asks the client whether the prefix is served
+    at all (``AcceptOn.switch_recurring_prefix``); if another one is, the call is made again
+    there (a 404 for a route the server does not have processed nothing) and the client keeps
+    using it.
+    """
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        parse: Callable[[Any], R],
+        *,
+        params: Params | None = None,
+        data: Params | None = None,
+        repeatable: bool = False,
+    ) -> R:
+        prefix = self.client.recurring_prefix
+        try:
+            return super().request(
+                method, path, parse, params=params, data=data, repeatable=repeatable
+            )
+        except NotFoundError as exc:
+            if exc.http_status != 404 or not path.startswith(prefix + "/"):
+                raise
+            other = self.client.switch_recurring_prefix(prefix)
+            if other is None:
+                raise
+        return super().request(
+            method,
+            other + path[len(prefix) :],
+            parse,
+            params=params,
+            data=data,
+            repeatable=repeatable,
+        )
+
+
+class Plans(RecurringService):
     @property
     def path(self) -> str:
         return f"{self.client.recurring_prefix}/plans"
@@ -193,7 +319,7 @@ class Plans(Service):
 
     def retrieve(self, plan_id: str) -> Plan:
         segment = check.path_segment(plan_id, "plan_id")
-        return self.request("GET", f"{self.path}/{segment}", Plan.from_json)
+        return self.lookup("GET", f"{self.path}/{segment}", Plan.from_json)
 
     def filters(self, order_by: str | None, order: str | None) -> dict[str, ParamValue]:
         return {
@@ -221,7 +347,7 @@ class Plans(Service):
         )
 
 
-class Subscriptions(Service):
+class Subscriptions(RecurringService):
     # Cancel lives outside the recurring prefix in every source, including the clients that
     # use that prefix for everything else.
     cancel_path = "/v1/subscriptions/{id}/cancel"
@@ -232,7 +358,7 @@ class Subscriptions(Service):
 
     def retrieve(self, subscription_id: str) -> Subscription:
         segment = check.path_segment(subscription_id, "subscription_id")
-        return self.request("GET", f"{self.path}/{segment}", Subscription.from_json)
+        return self.lookup("GET", f"{self.path}/{segment}", Subscription.from_json)
 
     def filters(
         self,
@@ -311,7 +437,7 @@ class PromoCodes(Service):
 
     def retrieve(self, name: str) -> PromoCode:
         segment = check.path_segment(name, "name")
-        return self.request(self.retrieve_method, f"{self.path}/{segment}", PromoCode.from_json)
+        return self.lookup(self.retrieve_method, f"{self.path}/{segment}", PromoCode.from_json)
 
     def filters(
         self, promo_type: str | None, order_by: str | None, order: str | None
@@ -365,4 +491,4 @@ class PromoCodes(Service):
     def delete(self, name: str) -> PromoCode:
         """Delete a code; AcceptOn answers with the deleted code."""
         segment = check.path_segment(name, "name")
-        return self.request(self.delete_method, f"{self.path}/{segment}", PromoCode.from_json)
+        return self.lookup(self.delete_method, f"{self.path}/{segment}", PromoCode.from_json)

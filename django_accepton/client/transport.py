@@ -91,14 +91,16 @@ def _describe(exc: requests.RequestException, unsent: bool) -> str:
 class Transport:
     """Sends one API call, retrying only where a retry cannot repeat a side effect.
 
-    GET is retried on connection failures, timeouts and 502/503/504. Other methods are retried
-    only when AcceptOn provably did not process the request: the connection could not be
-    established, or the answer was a 503 (maintenance, answered before any processing).
+    GET, and a write the caller marks ``repeatable`` (one whose duplicate is harmless, such as
+    making a transaction token), are retried on connection failures, timeouts and 502/503/504.
+    Any other write is retried only when it provably never left this machine (the connection
+    could not be established). A 503 is not such a proof: AcceptOn's documents call it
+    "maintenance", but nothing says the request was refused before it was processed (a proxy in
+    front of a working server answers 503 too), so a refund answered 503 is never sent again.
     """
 
     idempotent_methods = frozenset({"GET", "HEAD", "OPTIONS"})
     idempotent_retry_statuses = frozenset({502, 503, 504})
-    unprocessed_retry_statuses = frozenset({503})
     backoff_base = 0.5
     backoff_max = 8.0
 
@@ -149,8 +151,10 @@ class Transport:
         # Jitter spreads retries from many workers; it has nothing to do with security.
         return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311
 
-    def should_retry_exception(self, method: str, exc: requests.RequestException) -> bool:
-        if method in self.idempotent_methods:
+    def should_retry_exception(
+        self, method: str, exc: requests.RequestException, *, repeatable: bool = False
+    ) -> bool:
+        if repeatable or method in self.idempotent_methods:
             return isinstance(
                 exc,
                 requests.exceptions.ConnectionError
@@ -159,10 +163,10 @@ class Transport:
             )
         return provably_unsent(exc)
 
-    def should_retry_status(self, method: str, status: int) -> bool:
-        if method in self.idempotent_methods:
+    def should_retry_status(self, method: str, status: int, *, repeatable: bool = False) -> bool:
+        if repeatable or method in self.idempotent_methods:
             return status in self.idempotent_retry_statuses
-        return status in self.unprocessed_retry_statuses
+        return False
 
     def send(
         self,
@@ -171,8 +175,11 @@ class Transport:
         *,
         params: Params | None = None,
         data: Params | None = None,
+        repeatable: bool = False,
     ) -> requests.Response:
-        """Make the call and return the 2xx response; raise an ``AcceptOnError`` otherwise."""
+        """Make the call and return the 2xx response; raise an ``AcceptOnError`` otherwise.
+
+        ``repeatable``: a duplicate of this write is harmless, so it is retried like a GET."""
         method = method.upper()
         url = self.base_url + path
         query = encode_params(params) or None
@@ -194,7 +201,9 @@ class Transport:
                 )
             except requests.RequestException as exc:
                 self._log(method, path, type(exc).__name__, started, attempt)
-                if attempt <= self.max_retries and self.should_retry_exception(method, exc):
+                if attempt <= self.max_retries and self.should_retry_exception(
+                    method, exc, repeatable=repeatable
+                ):
                     self.sleep(self.backoff(attempt))
                     continue
                 unsent = provably_unsent(exc)
@@ -208,7 +217,7 @@ class Transport:
             if 200 <= response.status_code < 300:
                 return response
             if attempt <= self.max_retries and self.should_retry_status(
-                method, response.status_code
+                method, response.status_code, repeatable=repeatable
             ):
                 response.close()
                 self.sleep(self.backoff(attempt))
@@ -223,9 +232,10 @@ class Transport:
         *,
         params: Params | None = None,
         data: Params | None = None,
+        repeatable: bool = False,
     ) -> R:
         """Make the call and return ``parse`` of its decoded JSON body."""
-        response = self.send(method, path, params=params, data=data)
+        response = self.send(method, path, params=params, data=data, repeatable=repeatable)
         try:
             payload = json.loads(response.content)
         except ValueError:

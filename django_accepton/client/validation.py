@@ -82,7 +82,7 @@ def promo_value(value: int | float | Decimal | str, kind: str) -> Decimal:
         if number == 0 or number > 100:
             raise ValueError(
                 "a percentage value must be above 0 and at most 100 "
-                f"(0.15 and 15 both mean 15 %), got {value!r}"
+                f"(sent as given: a fraction or a percent, by the account's scale), got {value!r}"
             )
         return number
     if number != number.to_integral_value():

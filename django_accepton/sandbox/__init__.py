@@ -10,6 +10,7 @@ import threading
 
 from .app import SandboxApp
 from .cards import TEST_CARDS
+from .dialects import PRESETS, Dialect
 from .errors import SandboxError
 from .faults import Fault
 from .records import RequestRecord
@@ -17,7 +18,9 @@ from .server import SandboxServer
 from .state import SandboxState
 
 __all__ = [
+    "PRESETS",
     "TEST_CARDS",
+    "Dialect",
     "Fault",
     "RequestRecord",
     "SandboxApp",
@@ -31,11 +34,11 @@ _embedded: SandboxServer | None = None
 _embedded_lock = threading.Lock()
 
 
-def embedded_sandbox() -> SandboxServer:
-    """The process-wide sandbox, started on first use (on a free port, with fresh keys) and
-    kept until the process exits."""
+def embedded_sandbox(dialect: Dialect | str | None = None) -> SandboxServer:
+    """The process-wide sandbox, started on first use (on a free port, with fresh keys, in
+    ``dialect``, the default preset when ``None``) and kept until the process exits."""
     global _embedded
     with _embedded_lock:
         if _embedded is None:
-            _embedded = SandboxServer().start()
+            _embedded = SandboxServer(dialect=dialect).start()
         return _embedded

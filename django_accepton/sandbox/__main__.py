@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from .cards import TEST_CARDS
+from .dialects import DEFAULT, PRESETS
 from .errors import SandboxError
 from .server import SandboxServer
 from .state import SEEDABLE, SandboxState
@@ -34,6 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--public-key", help="public key to accept (default: a new pkey_...)")
     parser.add_argument("--secret-key", help="secret key to accept (default: a new skey_...)")
     parser.add_argument(
+        "--dialect",
+        default=DEFAULT,
+        choices=sorted(PRESETS),
+        help=f"how to read what AcceptOn's documents leave open (default {DEFAULT}; "
+        "see docs/api-calls.md)",
+    )
+    parser.add_argument(
         "--seed",
         action="append",
         default=[],
@@ -47,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        state = SandboxState(public_key=args.public_key, secret_key=args.secret_key)
+        state = SandboxState(
+            public_key=args.public_key, secret_key=args.secret_key, dialect=args.dialect
+        )
         for resource, count in args.seed:
             state.seed(resource, count)
     except (ValueError, SandboxError) as error:
@@ -69,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     lines = [
         f"AcceptOn sandbox listening on {server.url}",
+        f"  dialect: {args.dialect}",
         f"  public key: {server.public_key}",
         # Printed this once so it can be pasted into settings; it is nowhere else in the output.
         f"  secret key: {server.secret_key}",

@@ -8,8 +8,20 @@ from typing import Any
 from .routing import JSON, Route, route
 from .state import SandboxState
 
-# AcceptOn's own documents disagree on the plans/subscriptions prefix; both are served.
-_RECURRING = r"/v1(?:/recurring)?"
+# AcceptOn's own documents disagree on the plans/subscriptions prefix: the dialect says which
+# of the two (or both) this account serves.
+_RECURRING = r"/v1(?P<recurring>/recurring)?"
+
+
+def _prefix_served(state: SandboxState, args: Mapping[str, str]) -> bool:
+    """Plans and subscriptions answer only under the prefixes the dialect serves."""
+    served = state.dialect.recurring_paths
+    return served == "both" or bool(args.get("recurring")) == (served == "recurring")
+
+
+def _cancel_served(state: SandboxState, args: Mapping[str, str]) -> bool:
+    # Every source cancels under /v1/subscriptions; the recurring prefix only when both are.
+    return not args.get("recurring") or state.dialect.recurring_paths == "both"
 
 
 def _ping(
@@ -208,12 +220,22 @@ API_ROUTES: list[Route] = [
     route("GET", r"/v1/charges", _list_charges),
     route("GET", r"/v1/charges/(?P<id>[^/]+)", _retrieve_charge),
     route("POST", r"/v1/refunds", _create_refund),
-    route("POST", _RECURRING + r"/plans", _create_plan),
-    route("GET", _RECURRING + r"/plans", _list_plans),
-    route("GET", _RECURRING + r"/plans/(?P<id>[^/]+)", _retrieve_plan),
-    route("GET", _RECURRING + r"/subscriptions", _list_subscriptions),
-    route("GET", _RECURRING + r"/subscriptions/(?P<id>[^/]+)", _retrieve_subscription),
-    route("POST", _RECURRING + r"/subscriptions/(?P<id>[^/]+)/cancel", _cancel_subscription),
+    route("POST", _RECURRING + r"/plans", _create_plan, served=_prefix_served),
+    route("GET", _RECURRING + r"/plans", _list_plans, served=_prefix_served),
+    route("GET", _RECURRING + r"/plans/(?P<id>[^/]+)", _retrieve_plan, served=_prefix_served),
+    route("GET", _RECURRING + r"/subscriptions", _list_subscriptions, served=_prefix_served),
+    route(
+        "GET",
+        _RECURRING + r"/subscriptions/(?P<id>[^/]+)",
+        _retrieve_subscription,
+        served=_prefix_served,
+    ),
+    route(
+        "POST",
+        _RECURRING + r"/subscriptions/(?P<id>[^/]+)/cancel",
+        _cancel_subscription,
+        served=_cancel_served,
+    ),
     route("POST", r"/v1/promo_codes", _create_promo_code),
     route("GET", r"/v1/promo_codes", _list_promo_codes),
     route("GET", r"/v1/promo_codes/(?P<name>[^/]+)", _retrieve_promo_code),

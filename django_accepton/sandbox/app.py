@@ -141,6 +141,13 @@ class SandboxApp:
                     "drop_connection needs a server that can drop connections (SandboxServer).",
                 )
             )
+        if (
+            fault.status == 503
+            and request.method != "GET"
+            and self.state.dialect.write_503 == "after"
+        ):
+            # Dialect ``write_503=after``: the application did the work, the answer was lost.
+            self._run(API_ROUTES, request, authenticate=True)
         if fault.status is not None:
             error_type, message = STATUS_ERRORS.get(
                 fault.status, ("error", f"Injected HTTP {fault.status}.")
@@ -155,7 +162,7 @@ class SandboxApp:
         return response
 
     def _run(self, routes: list[Route], request: Request, *, authenticate: bool) -> Response:
-        resolved = resolve(routes, request.method, request.path)
+        resolved = resolve(routes, request.method, request.path, self.state)
         if resolved is None:
             return error_response(
                 errors.not_found(

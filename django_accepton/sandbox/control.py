@@ -8,6 +8,7 @@ from typing import Any
 
 from . import validate
 from .cards import TEST_CARDS
+from .dialects import PRESETS
 from .routing import JSON, Route, route
 from .state import SandboxState
 
@@ -126,6 +127,21 @@ def _cancel_subscription(
     return 200, state.cancel_subscription(args["id"])
 
 
+def _get_dialect(
+    state: SandboxState, params: Mapping[str, Any], args: Mapping[str, str]
+) -> tuple[int, JSON]:
+    dialect = state.dialect
+    return 200, {"name": dialect.name, "switches": dialect.to_json(), "presets": sorted(PRESETS)}
+
+
+def _set_dialect(
+    state: SandboxState, params: Mapping[str, Any], args: Mapping[str, str]
+) -> tuple[int, JSON]:
+    """``{"preset": "hostile"}``, optionally with single switches changed on top of it."""
+    dialect = state.set_dialect(dict(params))
+    return 200, {"name": dialect.name, "switches": dialect.to_json(), "presets": sorted(PRESETS)}
+
+
 def _requests(
     state: SandboxState, params: Mapping[str, Any], args: Mapping[str, str]
 ) -> tuple[int, JSON]:
@@ -152,4 +168,6 @@ CONTROL_ROUTES: list[Route] = [
     route("POST", PREFIX + r"/subscriptions/(?P<id>[^/]+)/bill", _bill_subscription),
     route("POST", PREFIX + r"/subscriptions/(?P<id>[^/]+)/cancel", _cancel_subscription),
     route("GET", PREFIX + "/requests", _requests),
+    route("GET", PREFIX + "/dialect", _get_dialect),
+    route("PUT", PREFIX + "/dialect", _set_dialect),
 ]

@@ -19,6 +19,7 @@ from wsgiref.headers import Headers
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 from .app import DROP_CONNECTION_KEY, SandboxApp
+from .dialects import Dialect
 from .request import MAX_BODY_BYTES
 from .state import SandboxState
 
@@ -174,6 +175,7 @@ class SandboxServer:
         port: int = 0,
         public_key: str | None = None,
         secret_key: str | None = None,
+        dialect: Dialect | str | None = None,
     ) -> None:
         if state is None:
             state = SandboxState(public_key=public_key, secret_key=secret_key)
@@ -181,6 +183,8 @@ class SandboxServer:
             secret_key and secret_key != state.secret_key
         ):
             raise ValueError("Pass keys either to SandboxState or to SandboxServer, not both.")
+        if dialect is not None:
+            state.set_dialect(dialect)
         self.state = state
         self.app = SandboxApp(state)
         self.host = host

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from . import errors, validate
 from .cards import check_cvc, check_expiry, decline_for, normalise_number
+from .dialects import DEFAULT, Dialect
 from .errors import SandboxError, bad_request, not_found
 from .faults import Fault
 from .formats import alnum, hex_id, new_public_key, new_secret_key, parse_date_bound, to_millis
@@ -57,8 +58,10 @@ class SandboxState:
         *,
         clock: Callable[[], datetime] | None = None,
         request_log_size: int = 100_000,
+        dialect: Dialect | str = DEFAULT,
     ) -> None:
         self._lock = threading.RLock()
+        self._dialect = Dialect.preset(dialect) if isinstance(dialect, str) else dialect
         self._public_key = public_key or new_public_key()
         self._secret_key = secret_key or new_secret_key()
         if self._public_key == self._secret_key:
@@ -99,6 +102,28 @@ class SandboxState:
         if secrets.compare_digest(given, self._public_key.encode()):
             return "public"
         return None
+
+    # ----- dialect ----------------------------------------------------------------------------
+
+    @property
+    def dialect(self) -> Dialect:
+        """The reading of AcceptOn's open points this account follows (``dialects``)."""
+        return self._dialect
+
+    def set_dialect(self, dialect: Dialect | str | Mapping[str, Any]) -> Dialect:
+        """Switch to a preset (by name), a ``Dialect`` or a JSON spec (``Dialect.from_spec``)."""
+        if isinstance(dialect, str):
+            try:
+                chosen = Dialect.preset(dialect)
+            except ValueError as exc:
+                raise bad_request("invalid_dialect", str(exc)) from None
+        elif isinstance(dialect, Dialect):
+            chosen = dialect
+        else:
+            chosen = Dialect.from_spec(dialect)
+        with self._lock:
+            self._dialect = chosen
+            return chosen
 
     # ----- tokens -----------------------------------------------------------------------------
 
@@ -157,6 +182,8 @@ class SandboxState:
 
     def retrieve_token(self, token_id: str) -> JSON:
         with self._lock:
+            if token_id.startswith("rtx_") and self._dialect.rtx_retrieve == "no":
+                raise not_found("invalid_token", errors.UNKNOWN_TXN)
             return self._token(token_id).to_json()
 
     def form_config(self, token_id: str | None) -> JSON:
@@ -183,7 +210,7 @@ class SandboxState:
 
     def retrieve_charge(self, charge_id: str) -> JSON:
         with self._lock:
-            return self._charge(charge_id).to_json()
+            return self._render(self._charge(charge_id))
 
     def list_charges(
         self,
@@ -197,6 +224,8 @@ class SandboxState:
         order: object = None,
     ) -> JSON:
         page_number, size = validate.paging(page, per_page)
+        if self._dialect.charge_paging == "ignored":
+            page_number = 1  # the page asked for is checked, then ignored
         field = validate.order_by(order_by, _CHARGE_ORDER_BY)
         desc = validate.order(order, default_desc=True)
         wanted_amount = None
@@ -217,7 +246,7 @@ class SandboxState:
             matches = items[low:high] if start is not None or end is not None else items
             if wanted_amount is not None:
                 matches = [charge for charge in matches if charge.amount == wanted_amount]
-            return _page(matches, field, desc, page_number, size)
+            return self._page(matches, field, desc, page_number, size)
 
     def create_form_charge(
         self,
@@ -239,7 +268,8 @@ class SandboxState:
             raise bad_request("invalid_metadata", "The metadata must be an object.")
         with self._lock:
             token = self._token(token_id)
-            if token.plan is None and token.paid_by is not None:
+            once = self._dialect.token_payments == "once"  # noqa: S105 - a dialect setting
+            if token.plan is None and once and token.paid_by is not None:
                 raise bad_request("token_already_used", "This transaction token was already paid.")
             number = normalise_number(card_number)
             check_expiry(exp_month, exp_year, self._now().date())
@@ -258,8 +288,11 @@ class SandboxState:
             recorded["email"] = email.strip()
             amount = token.amount
             if promo is not None:
-                recorded["promo_code"] = promo.name
-                amount = discounted(amount, promo.promo_type, promo.value)
+                if self._dialect.promo_on_charge == "metadata":
+                    recorded["promo_code"] = promo.name
+                amount = discounted(
+                    amount, promo.promo_type, promo.value, self._dialect.percent_scale
+                )
             charge = self._add_charge(
                 amount=amount,
                 currency=token.currency or "usd",
@@ -270,12 +303,12 @@ class SandboxState:
                 override=self._take_charge_override(),
             )
             if token.plan is None:
-                token.paid_by = charge.id
+                token.paid_by = token.paid_by or charge.id
             else:
                 self._add_subscription(
                     token.plan, email.strip(), created_at=charge.created_at, billed=True
                 )
-            return charge.to_json()
+            return self._render(charge)
 
     def set_charge_override(
         self,
@@ -389,7 +422,7 @@ class SandboxState:
             matches = self._plan_order
             if unit is not None:
                 matches = [plan for plan in matches if plan.period_unit == unit]
-            return _page(matches, field, desc, page_number, size)
+            return self._page(matches, field, desc, page_number, size)
 
     # ----- subscriptions ----------------------------------------------------------------------
 
@@ -408,11 +441,11 @@ class SandboxState:
             plan = self._plan(plan_id)
             subscription = self._add_subscription(plan, email.strip(), self._now(), billed=billed)
             subscription.active = bool(active)
-            return subscription.to_json()
+            return self._render(subscription)
 
     def retrieve_subscription(self, subscription_id: str) -> JSON:
         with self._lock:
-            return self._subscription(subscription_id).to_json()
+            return self._render(self._subscription(subscription_id))
 
     def list_subscriptions(
         self,
@@ -425,7 +458,16 @@ class SandboxState:
         order: object = None,
     ) -> JSON:
         page_number, size = validate.paging(page, per_page)
-        field = validate.order_by(order_by, _SUBSCRIPTION_ORDER_BY)
+        if self._dialect.subscription_order == "refused":
+            # Subscriptions carry no creation time in this reading: nothing to order them by
+            # but their email; the default order stays newest first.
+            if order_by not in (None, ""):
+                validate.order_by(order_by, ("email",))
+                field = "email"
+            else:
+                field = "created_at"
+        else:
+            field = validate.order_by(order_by, _SUBSCRIPTION_ORDER_BY)
         desc = validate.order(order, default_desc=True)
         wanted_active = (
             None if active in (None, "") else validate.boolean(active, "invalid_active", "active")
@@ -436,7 +478,7 @@ class SandboxState:
                 matches = [sub for sub in matches if sub.plan.id == plan_token]
             if wanted_active is not None:
                 matches = [sub for sub in matches if sub.active is wanted_active]
-            return _page(matches, field, desc, page_number, size)
+            return self._page(matches, field, desc, page_number, size)
 
     def cancel_subscription(self, subscription_id: str) -> JSON:
         with self._lock:
@@ -444,7 +486,7 @@ class SandboxState:
             if subscription is None or not subscription.active:
                 raise bad_request("unable_to_cancel_subscription", errors.UNABLE_TO_CANCEL)
             subscription.active = False
-            return subscription.to_json()
+            return self._render(subscription)
 
     def bill_subscription(self, subscription_id: str) -> JSON:
         """A renewal, as AcceptOn would run it: a charge for the plan, ``last_billed_at`` moved."""
@@ -465,7 +507,7 @@ class SandboxState:
                 override=None,
             )
             subscription.last_billed_at = charge.created_at
-            return {"subscription": subscription.to_json(), "charge": charge.to_json()}
+            return {"subscription": self._render(subscription), "charge": self._render(charge)}
 
     # ----- promo codes ------------------------------------------------------------------------
 
@@ -502,7 +544,7 @@ class SandboxState:
             matches = self._promo_order
             if kind is not None:
                 matches = [promo for promo in matches if promo.promo_type == kind]
-            return _page(matches, field, desc, page_number, size)
+            return self._page(matches, field, desc, page_number, size)
 
     def update_promo_code(
         self,
@@ -649,6 +691,30 @@ class SandboxState:
 
     # ----- internals (the lock is held by the caller) -----------------------------------------
 
+    def _render(self, item: Ordered) -> JSON:
+        """An object's JSON as this dialect shapes it."""
+        data = item.to_json()
+        dialect = self._dialect
+        if isinstance(item, Charge):
+            if dialect.refunded_flag == "any":
+                data["refunded"] = item.refunded_amount > 0
+            if dialect.charge_timestamp == "created":
+                data["created"] = data.pop("created_at")
+        elif isinstance(item, Subscription) and dialect.subscription_order == "refused":
+            data.pop("created_at", None)
+        return data
+
+    def _page(self, items: list[T], field: str, desc: bool, page: int, per_page: int) -> JSON:
+        return _page(
+            items,
+            field,
+            desc,
+            page,
+            per_page,
+            self._render,
+            total_counts_page=self._dialect.total == "page",
+        )
+
     def _now(self) -> datetime:
         return to_millis(self._clock())
 
@@ -680,13 +746,20 @@ class SandboxState:
     def _subscription(self, subscription_id: str) -> Subscription:
         subscription = self._subscriptions.get(subscription_id)
         if subscription is None:
-            raise not_found("invalid_subscription_id", "There is no subscription with that ID.")
+            message = "There is no subscription with that ID."
+            if self._dialect.missing_subscription == "400":
+                raise bad_request("invalid_subscription_id", message)
+            raise not_found("invalid_subscription_id", message)
         return subscription
 
     def _promo(self, name: str) -> PromoCode:
         promo = self._promos.get(name)
         if promo is None:
-            raise not_found("invalid_promo_code", "There is no promo code with that name.")
+            message = "There is no promo code with that name."
+            if self._dialect.missing_promo == "400":
+                # The one promo code error type AcceptOn documents: the least telling answer.
+                raise bad_request("invalid_name", message)
+            raise not_found("invalid_promo_code", message)
         return promo
 
     def _take_charge_override(self) -> JSON | None:
@@ -715,7 +788,7 @@ class SandboxState:
             application_fee=application_fee,
             metadata=metadata,
             remote_id="ch_" + alnum(24),
-            status="paid",
+            status=self._dialect.charge_status,
             token_id=token_id,
         )
         for key, value in (override or {}).items():
@@ -815,7 +888,7 @@ class SandboxState:
                 application_fee=None,
                 metadata={"email": f"customer{n}@example.com"},
                 remote_id="ch_" + alnum(24),
-                status="paid",
+                status=self._dialect.charge_status,
             )
             self._charges[charge.id] = charge
             created.append(charge)
@@ -858,7 +931,16 @@ def _insert(items: list[T], item: T) -> None:
         bisect.insort(items, item, key=order_key)
 
 
-def _page(items: list[T], field: str, desc: bool, page: int, per_page: int) -> JSON:
+def _page(
+    items: list[T],
+    field: str,
+    desc: bool,
+    page: int,
+    per_page: int,
+    render: Callable[[T], JSON],
+    *,
+    total_counts_page: bool,
+) -> JSON:
     ordered: list[T]
     if field == "created_at":
         ordered = items[::-1] if desc else items
@@ -870,8 +952,8 @@ def _page(items: list[T], field: str, desc: bool, page: int, per_page: int) -> J
     window = ordered[start : start + per_page]
     return {
         "object": "list",
-        "total": len(items),
-        "data": [item.to_json() for item in window],
+        "total": len(window) if total_counts_page else len(items),
+        "data": [render(item) for item in window],
     }
 
 

@@ -3,6 +3,10 @@
 When AcceptOn refuses, the client's ``AcceptOnError`` (carrying AcceptOn's message) or the
 ``ValueError`` of an argument the client rejects before sending reaches the caller, and the
 local row is left exactly as it was.
+
+A ``percentage`` value is given here as a percent (15 for 15 % off) and sent in the account's
+scale (``PROMO_PERCENT_SCALE``: 0.15 or 15, see ``client.pricing``), the one place the two
+meet. The mirror keeps the value exactly as AcceptOn stores it.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from django_accepton.api import current_environment, get_client
-from django_accepton.client import NotFoundError
+from django_accepton.client import NotFoundError, pricing
 from django_accepton.client import PromoCode as RemotePromoCode
+from django_accepton.conf import get_settings
 from django_accepton.models import PromoCode
 from django_accepton.services.environments import require_current_environment
 from django_accepton.services.mirroring import copy_mirrored, save_mirror
@@ -55,8 +60,28 @@ def mirror_promo_code(remote: RemotePromoCode) -> PromoCode:
     return save_mirror(row, unique_fields=("environment", "name"), update_fields=MIRRORED_FIELDS)
 
 
+def wire_value(promo_type: str, value: PromoValue) -> PromoValue:
+    """What to send as a code's ``value``: a percentage's percent in the account's scale,
+    anything else (minor units) unchanged."""
+    if promo_type != "percentage":
+        return value
+    try:
+        percent = Decimal(str(value).strip())
+    except ArithmeticError:
+        raise ValueError(f"a percentage must be a number, got {value!r}") from None
+    if not percent.is_finite():
+        raise ValueError(f"a percentage must be a number, got {value!r}")
+    return pricing.to_wire(percent, get_settings().promo_percent_scale)
+
+
+def percent_of(row: PromoCode) -> Decimal:
+    """A mirrored ``percentage`` code's value as a percent, read in the account's scale."""
+    return pricing.percent_off(Decimal(row.value), get_settings().promo_percent_scale)
+
+
 def create_promo_code(name: str, promo_type: str, value: PromoValue) -> PromoCode:
-    remote = get_client().promo_codes.create(name, promo_type, value)
+    """Create a code; ``value`` is minor units, or for ``percentage`` a percent (15)."""
+    remote = get_client().promo_codes.create(name, promo_type, wire_value(promo_type, value))
     return mirror_promo_code(remote)
 
 
@@ -70,9 +95,12 @@ def update_promo_code(
     promo: PromoCode | int, *, name: str, promo_type: str, value: PromoValue
 ) -> PromoCode:
     """Change a code's name, type and value on AcceptOn (addressed by the name stored here),
-    then mirror AcceptOn's answer onto the same row."""
+    then mirror AcceptOn's answer onto the same row. ``value`` as for
+    :func:`create_promo_code`."""
     row = _row(promo)
-    remote = get_client().promo_codes.update(row.name, name, promo_type, value)
+    remote = get_client().promo_codes.update(
+        row.name, name, promo_type, wire_value(promo_type, value)
+    )
     fresh = promo_code_row(remote, row.environment, timezone.now())
     with transaction.atomic():
         # AcceptOn refuses a name that is taken, so a local row still holding the new name

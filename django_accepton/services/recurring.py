@@ -2,8 +2,14 @@
 
 AcceptOn has no API call that makes recurring tokens: they are made in its dashboard, one per
 plan, and stored here on ``Plan.recurring_token`` (the admin's plan page, or
-:func:`set_recurring_token`). The sandbox stands in for the dashboard with a test control, so in
-the sandbox environment a plan without one gets one on first use.
+:func:`set_recurring_token`). Where something can stand in for the dashboard (the sandbox does,
+through ``django_accepton.sandbox.hooks.make_recurring_token``), the ``RECURRING_TOKEN_MAKER``
+setting names it and a plan without a token gets one on first use.
+
+Only the retrieval of ``txn_`` tokens is documented. A recurring token is checked with
+``GET /v1/tokens/{id}`` when AcceptOn answers that call, and taken on the merchant's word (the
+plan's own price, currency and name) when it answers "not found": a server without ``rtx_``
+retrieval cannot tell us more, and refusing the token would leave the plan unsellable.
 
 A recurring token is paid by every subscriber, so it is never consumed. Each payment makes one
 charge and one subscription at AcceptOn; verification (see
@@ -14,27 +20,28 @@ charge and one subscription at AcceptOn; verification (see
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
-import requests
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from django_accepton.api import get_client
-from django_accepton.client import APIConnectionError
 from django_accepton.client import Charge as RemoteCharge
+from django_accepton.client import NotFoundError
 from django_accepton.client import Subscription as RemoteSubscription
 from django_accepton.client import TransactionToken as RemoteToken
-from django_accepton.client.errors import error_for_response
 from django_accepton.conf import get_settings
 from django_accepton.models import Charge, Plan, Subscription, TransactionToken
 from django_accepton.services.environments import require_current_environment
 from django_accepton.services.subscriptions import mirror_subscription, remote_created
 
-# Subscriptions to one plan are read newest first, 100 a page; the one a payment just created
-# is on the first page unless hundreds of people subscribed to that plan at the same moment.
+# Subscriptions to one plan are read 100 a page, in AcceptOn's own order: no source gives them a
+# creation time to order by. The one a payment just created is looked for in the first pages.
 SUBSCRIPTION_PAGES = 5
-SANDBOX_CONTROL = "/__sandbox__/recurring_tokens"
+
+logger = logging.getLogger(__name__)
 
 
 class RecurringTokenMissing(LookupError):
@@ -50,15 +57,15 @@ def recurring_token_for(plan: Plan) -> TransactionToken:
 
     Its amount, currency and description are the plan's price, currency and name, and its
     target is the plan. The first use asks AcceptOn about the token (and, in the sandbox, has
-    one made); later uses cost one query.
+    one made by ``RECURRING_TOKEN_MAKER``); later uses cost one query.
 
-    Raises :class:`RecurringTokenMissing` when no token is set (outside the sandbox),
+    Raises :class:`RecurringTokenMissing` when no token is set and none can be made,
     :class:`RecurringTokenMismatch` when AcceptOn says the token is for another plan or price,
     ``EnvironmentMismatch`` for a plan of another environment and ``AcceptOnError`` when
     AcceptOn could not be asked.
     """
     environment = require_current_environment(plan.environment, f"Plan {plan.pk}")
-    token_id = plan.recurring_token or _sandbox_token(plan)
+    token_id = plan.recurring_token or _made_token(plan)
     if not token_id:
         raise RecurringTokenMissing(
             f"Plan {plan.pk} has no recurring token: make one in AcceptOn's dashboard and set it "
@@ -118,8 +125,20 @@ def _check(remote: RemoteToken, plan: Plan) -> None:
 
 
 def _record(plan: Plan, token_id: str, environment: str) -> TransactionToken:
-    remote = get_client().tokens.retrieve(token_id)
-    _check(remote, plan)
+    try:
+        remote = get_client().tokens.retrieve(token_id)
+    except NotFoundError:
+        # Not necessarily a wrong token: only txn_ retrieval is documented.
+        logger.warning(
+            "AcceptOn could not describe recurring token %s of plan %s; it is taken as the "
+            "plan's own price and name.",
+            token_id,
+            plan.pk,
+        )
+        raw: dict[str, object] = {}
+    else:
+        _check(remote, plan)
+        raw = remote.raw
     row, _ = TransactionToken.objects.update_or_create(
         id=token_id,
         defaults={
@@ -134,35 +153,30 @@ def _record(plan: Plan, token_id: str, environment: str) -> TransactionToken:
             "reference": "",
             # Never matches a product's fingerprint: mint_token never hands this token out.
             "fingerprint": "",
-            "raw": remote.raw,
+            "raw": raw,
         },
     )
     return row
 
 
-def _sandbox_token(plan: Plan) -> str | None:
-    """In the sandbox environment, have the sandbox make the plan's token, as AcceptOn's
-    dashboard would, and keep it on the plan. ``None`` anywhere else."""
+def _made_token(plan: Plan) -> str | None:
+    """Have ``RECURRING_TOKEN_MAKER`` make the plan's token and keep it on the plan; ``None``
+    when no maker is configured.
+
+    The maker is called as ``maker(plan_id, base_url=…, timeout=…)`` and returns the token id;
+    anything it raises becomes :class:`RecurringTokenMissing`.
+    """
     conf = get_settings()
-    if conf.environment != "sandbox":
+    if not conf.recurring_token_maker:
         return None
-    base_url = get_client().base_url
+    maker = import_string(conf.recurring_token_maker)
     try:
-        answer = requests.post(
-            f"{base_url}{SANDBOX_CONTROL}", json={"plan_id": plan.pk}, timeout=conf.timeout
-        )
-    except requests.RequestException as exc:
-        raise APIConnectionError(
-            f"The sandbox did not answer: {type(exc).__name__}",
-            request_sent=True,
-            request_method="POST",
-            request_path=SANDBOX_CONTROL,
-        ) from None
-    if answer.status_code != 201:
-        raise error_for_response(
-            answer.status_code, answer.text, request_method="POST", request_path=SANDBOX_CONTROL
-        )
-    made = str(answer.json()["id"])
+        made = str(maker(plan.pk, base_url=get_client().base_url, timeout=conf.timeout[1]))
+    except Exception as exc:  # whatever the maker raises: the plan still has no token
+        raise RecurringTokenMissing(
+            f"Plan {plan.pk} has no recurring token and {conf.recurring_token_maker} could not "
+            f"make one: {exc}"
+        ) from exc
     # Two first renders at once: the first token stored wins, the other stays unused.
     Plan.objects.filter(pk=plan.pk, recurring_token__isnull=True).update(recurring_token=made)
     plan.recurring_token = Plan.objects.values_list("recurring_token", flat=True).get(pk=plan.pk)
@@ -194,9 +208,7 @@ def subscription_candidates(remote: RemoteCharge, plan_id: str) -> list[RemoteSu
     found: list[RemoteSubscription] = []
     subscriptions = get_client().subscriptions
     for number in range(1, SUBSCRIPTION_PAGES + 1):
-        page = subscriptions.list(
-            plan_token=plan_id, active=True, order_by="created_at", order="desc", page=number
-        )
+        page = subscriptions.list(plan_token=plan_id, active=True, page=number)
         matches = [
             sub
             for sub in page.data

@@ -7,9 +7,17 @@ page already has, one bulk upsert of the new and changed rows (none when nothing
 for plans and promo codes, one update marking the unchanged rows as seen. Running it twice
 changes nothing the second time: every object is then ``unchanged``.
 
-Lists are read oldest first, so objects created while a sync runs land on later pages instead
-of pushing earlier ones along. Charges are read by date: from the last successful sync (less a
-day of overlap) unless ``full`` or ``since`` say otherwise.
+Lists are read oldest first where AcceptOn lets them be ordered (plans, promo codes and charges
+by ``created_at``; no source gives subscriptions that field, so they are read in the server's
+own order). Charges are read by date: from the last successful sync (less a day of overlap)
+unless ``full`` or ``since`` say otherwise.
+
+Where a list ends is not documented either (what ``total`` counts is ambiguous, see
+``client.Page``): a list ends on a short or empty page. A page that repeats the one before it
+means the server ignored ``page``. For charges, whose paging is undocumented, the sync then
+reads the rest by date windows (``Charges.walk_by_date``); any other list is left incomplete.
+Rows are marked deleted only after a listing that is proven complete (it reached its end, every
+object could be read, no page repeated), and only once AcceptOn answers "not found" for each.
 
 Two syncs of one resource in one environment never overlap: each takes a lease on its
 ``SyncState`` row with one conditional update (the same on SQLite and PostgreSQL), renewed on
@@ -60,6 +68,8 @@ MAX_DELETION_CHECKS = 200
 
 RESOURCES: tuple[str, ...] = tuple(SyncResource.values)
 ORDER = ("created_at", "asc")
+# A full charge sync without a known start reads by date from here when paging is ignored.
+EPOCH = date(2015, 1, 1)
 
 
 class SyncError(Exception):
@@ -95,6 +105,10 @@ class SyncResult:
     # AcceptOn's ``total`` on the last page read, and that page's number.
     remote_total: int | None = None
     last_page: int = 0
+    # The listing reached its end (a short or empty page, or the last date window).
+    reached_end: bool = False
+    # A page repeated the one before it, or a day held more charges than a page could show.
+    incomplete: bool = False
     dry_run: bool = False
     since: str | None = None
     until: str | None = None
@@ -105,10 +119,17 @@ class SyncResult:
     def seen(self) -> int:
         return self.created + self.updated + self.unchanged + self.failed
 
+    @property
+    def complete(self) -> bool:
+        """Every object of the list was read: deletions may be looked for."""
+        return self.reached_end and not self.incomplete and not self.failed
+
     def merge(self, other: SyncResult) -> None:
         for name in self.COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.seconds += other.seconds
+        self.reached_end = self.reached_end or other.reached_end
+        self.incomplete = self.incomplete or other.incomplete
         if other.last_page >= self.last_page:
             self.last_page, self.remote_total = other.last_page, other.remote_total
 
@@ -219,7 +240,7 @@ def _fetch_plans(client: AcceptOn, run: SyncRun, number: int) -> Page[Any]:
 
 def _fetch_subscriptions(client: AcceptOn, run: SyncRun, number: int) -> Page[Any]:
     service = client.subscriptions
-    filters = service.filters(None, None, *ORDER)
+    filters = service.filters(None, None, None, None)
     return service.fetch_page(
         service.path, _lenient(RemoteSubscription.from_json), filters, number, PER_PAGE
     )
@@ -377,24 +398,36 @@ def sync_page_range(
 ) -> SyncResult:
     """Read and write pages ``first_page`` to ``last_page`` (to the end of the list when
     ``None``), stopping early at the list's end. Any split of a list into ranges writes the
-    same rows as one range over all of it."""
+    same rows as one range over all of it.
+
+    A range that starts after page 1 first reads the page before its own, unwritten, to tell
+    a server that ignores ``page`` (every page the same) from a list that goes on."""
     spec = _spec(run.resource)
     client = get_client()
     result = run.new_result()
     clock = time.monotonic()
     number = first_page
+    previous: Page[Any] | None = None
     try:
+        if first_page > 1:
+            result.requests += 1
+            previous = spec.fetch(client, run, first_page - 1)
         while last_page is None or number <= last_page:
             _renew(run)
             result.requests += 1
             page = spec.fetch(client, run, number)
+            if previous is not None and page.repeats(previous):
+                _paging_ignored(spec, run, client, number, result, progress)
+                break
             result.pages += 1
             _write(spec, run, page.data, result)
             result.remote_total, result.last_page = page.total, number
             if progress is not None:
                 progress(result)
             if not page.has_more:
+                result.reached_end = True
                 break
+            previous = page
             number += 1
     except AcceptOnError as exc:
         result.seconds = time.monotonic() - clock
@@ -403,6 +436,65 @@ def sync_page_range(
         ) from exc
     result.seconds = time.monotonic() - clock
     return result
+
+
+def _paging_ignored(
+    spec: _Spec,
+    run: SyncRun,
+    client: AcceptOn,
+    number: int,
+    result: SyncResult,
+    progress: Progress | None,
+) -> None:
+    """Page ``number`` repeated the page before it. Charges are read on by date, by the range
+    that met page 2 (later ranges would only repeat its work); any other list stays
+    incomplete."""
+    if spec.name != SyncResource.CHARGES:
+        result.incomplete = True
+        logger.warning(
+            "%s: page %d repeats page %d, AcceptOn ignores paging on this list; only its first "
+            "page was read and deletions are not checked.",
+            spec.name,
+            number,
+            number - 1,
+        )
+        return
+    if number != 2:
+        return
+    first = run.since or _first_charge_day(client)
+    last = run.until or (timezone.now() + CHARGE_OVERLAP).astimezone(UTC).date()
+    for window in client.charges.walk_by_date(
+        first, last, parse_item=_lenient(RemoteCharge.from_json), per_page=PER_PAGE
+    ):
+        _renew(run)
+        result.requests += 1
+        result.pages += 1
+        _write(spec, run, window.page.data, result)
+        if not window.complete:
+            result.incomplete = True
+            logger.warning(
+                "charges: more than %d charges on %s and AcceptOn ignores paging; only %d of "
+                "that day were read.",
+                PER_PAGE,
+                window.first,
+                len(window.page.data),
+            )
+        if progress is not None:
+            progress(result)
+    result.reached_end = True
+
+
+def _first_charge_day(client: AcceptOn) -> date:
+    service = client.charges
+    page = service.fetch_page(
+        service.path,
+        _lenient(RemoteCharge.from_json),
+        service.filters(None, None, None, *ORDER),
+        1,
+        1,
+    )
+    created = [item.created for item in page.data if isinstance(item, RemoteCharge)]
+    return created[0].astimezone(UTC).date() - CHARGE_OVERLAP if created and created[0] else EPOCH
 
 
 def _existing(spec: _Spec, environment: str, keys: Sequence[str]) -> dict[str, tuple[Any, ...]]:
@@ -493,34 +585,39 @@ def abandon_sync(run: SyncRun, error: BaseException | str) -> None:
 
 
 def _mark_deletions(spec: _Spec, run: SyncRun, result: SyncResult) -> None:
-    """Mark rows this run did not see as deleted on AcceptOn, once AcceptOn confirms it."""
-    if result.failed:
+    """Mark rows this run did not see as deleted on AcceptOn, once AcceptOn confirms it.
+
+    Only after a complete listing, and only rows AcceptOn then answers "not found" for, up to
+    ``MAX_DELETION_CHECKS`` a run: the rest are checked by the next runs. A listing can look
+    complete and still have missed an object (one that moved between two pages while they were
+    read), and what ``total`` counts is not documented, so nothing else proves a deletion.
+    """
+    if not result.complete:
         logger.warning(
-            "%s: %d objects could not be read; deletions are not checked this time.",
+            "%s: the listing is not known to be complete (%d unreadable, end reached: %s, "
+            "paging ignored or a page too full: %s); deletions are not checked this time.",
             spec.name,
             result.failed,
+            result.reached_end,
+            result.incomplete,
         )
         return
     unseen = spec.model._default_manager.filter(
         Q(last_seen_at__lt=run.started_at) | Q(last_seen_at__isnull=True),
         environment=run.environment,
         deleted_at__isnull=True,
-    ).order_by()
+    ).order_by(spec.key_field)
     keys = list(unseen.values_list(spec.key_field, flat=True)[: MAX_DELETION_CHECKS + 1])
-    now = timezone.now()
     if len(keys) > MAX_DELETION_CHECKS:
-        if result.remote_total is not None and result.seen == result.remote_total:
-            result.deleted += unseen.update(deleted_at=now)
-        else:
-            logger.warning(
-                "%s: more than %d rows were not listed and the listing changed while it was "
-                "read (%d seen, %s reported); deletions are left for the next full sync.",
-                spec.name,
-                MAX_DELETION_CHECKS,
-                result.seen,
-                result.remote_total,
-            )
-        return
+        logger.warning(
+            "%s: more than %d rows were not listed; %d are checked now, the rest by the next "
+            "syncs.",
+            spec.name,
+            MAX_DELETION_CHECKS,
+            MAX_DELETION_CHECKS,
+        )
+        keys = keys[:MAX_DELETION_CHECKS]
+    now = timezone.now()
     assert spec.retrieve is not None
     client = get_client()
     gone = []
@@ -607,15 +704,17 @@ def page_ranges(
     """Split the pages from ``first_page`` on into ranges for parallel workers.
 
     The last range is open-ended: it reads on until the list really ends, so objects created
-    during the sync are not missed. ``remote_total`` is the ``total`` of page 1.
+    during the sync are not missed. ``remote_total`` is the ``total`` of page 1; it is used
+    only when it cannot be the size of page 1 alone (it exceeds a page), since what it counts
+    is undocumented. Otherwise one open range reads on until a short page.
     """
     if pages_per_range < 1:
         raise ValueError("pages_per_range must be at least 1")
-    if remote_total is None:
+    if remote_total is None or remote_total <= PER_PAGE:
         return [(first_page, None)]
     last = math.ceil(remote_total / PER_PAGE)
     if last < first_page:
-        return []
+        return [(first_page, None)]
     ranges: list[tuple[int, int | None]] = []
     start = first_page
     while start + pages_per_range - 1 < last:

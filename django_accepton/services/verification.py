@@ -12,8 +12,16 @@ The browser only tells us a charge id; everything else comes from AcceptOn with 
    reached the claim stays ``pending`` and :func:`reverify_pending_charges` finishes it later.
 3. Signals go out only after that transaction commits.
 
+A charge below the token's amount is a promo code's doing only if a code of the account explains
+it exactly (see :func:`_discount`). No AcceptOn document puts the code on the charge, so the
+codes themselves are the evidence: the one the charge's metadata names (where a server puts it
+there), else the mirrored codes, else the account's codes as AcceptOn lists them now. Each is
+tried under every documented reading of a percentage (``client.pricing.possible_prices``), so a
+store whose percentage scale is set wrongly still never refuses a customer its code discounted.
+
 A one-off (``txn_``) token is consumed by the charge that pays it, and a second charge for it is
-``token_already_fulfilled``. A plan's recurring (``rtx_``) token is paid by every subscriber: it
+``token_already_fulfilled``; whether AcceptOn lets one token be paid twice is undocumented.
+A plan's recurring (``rtx_``) token is paid by every subscriber: it
 is never consumed, each of its charges is judged on its own against the plan's price, and a
 verified one is linked to the subscription AcceptOn created for it (see
 :mod:`django_accepton.services.recurring`). The claim is the same for both.
@@ -25,6 +33,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from enum import StrEnum
 
 from django.db import IntegrityError, transaction
@@ -33,11 +42,11 @@ from django.utils import timezone
 
 from django_accepton import signals
 from django_accepton.api import current_environment, get_client
-from django_accepton.client import AcceptOnError, NotFoundError
+from django_accepton.client import AcceptOnError, NotFoundError, PagingIgnored, pricing
 from django_accepton.client import Charge as RemoteCharge
 from django_accepton.client.resources import PAID_STATUSES
 from django_accepton.conf import get_settings
-from django_accepton.models import Charge, Plan, TransactionToken, Verification
+from django_accepton.models import Charge, Plan, PromoCode, TransactionToken, Verification
 from django_accepton.services import charges, recurring
 from django_accepton.services.mirroring import copy_mirrored
 
@@ -265,7 +274,7 @@ def _confirm(charge_id: str, token: TransactionToken) -> VerificationResult:
     client = get_client()
     try:
         remote = client.charges.retrieve(charge_id)
-        discounted = _promo_amount(remote, token)
+        discount = _discount(remote, token)
     except NotFoundError:
         deleted, _ = Charge.objects.filter(pk=charge_id, verification=Verification.PENDING).delete()
         if deleted:
@@ -276,6 +285,7 @@ def _confirm(charge_id: str, token: TransactionToken) -> VerificationResult:
 
     # The subscription AcceptOn created for a payment of a recurring token, looked up before
     # the transaction (no network call while rows are locked) and only for a charge that pays.
+    discounted = discount[1] if discount is not None else None
     candidates = []
     if token.is_recurring and _judge(remote, token, discounted) is Reason.OK:
         try:
@@ -301,7 +311,7 @@ def _confirm(charge_id: str, token: TransactionToken) -> VerificationResult:
         if reason is Reason.OK:
             charge.verification = Verification.VERIFIED
             charge.verified_at = now
-            charge.promo_code = _promo_name(remote) if discounted is not None else ""
+            charge.promo_code = discount[0] if discount is not None else ""
             if locked_token.is_recurring:
                 charge.subscription = recurring.link_subscription(charge, candidates)
                 if charge.subscription is None:
@@ -354,25 +364,59 @@ def _judge(remote: RemoteCharge, token: TransactionToken, discounted: int | None
     return Reason.OK
 
 
+# Codes listed from AcceptOn when neither the charge nor the mirror explains a discount.
+PROMO_PAGES = 10
+
+
 def _promo_name(remote: RemoteCharge) -> str:
     name = remote.metadata.get("promo_code")
-    return name if isinstance(name, str) else ""
+    return name.strip() if isinstance(name, str) else ""
 
 
-def _promo_amount(remote: RemoteCharge, token: TransactionToken) -> int | None:
-    """The price after the promo code the charge names, as AcceptOn itself defines that code.
-
-    The code's name comes from the customer's form, so only a code that exists on the account
-    (fetched with the secret key) can lower the price, and only by its own rule.
-    """
-    name = _promo_name(remote)
-    if not name or remote.amount >= token.amount or not get_settings().accept_promo_codes:
-        return None
+def _explains(promo_type: str, value: object, token_amount: int, charged: int) -> bool:
     try:
-        promo = get_client().promo_codes.retrieve(name)
-    except NotFoundError:
+        number = Decimal(str(value))
+        return charged in pricing.possible_prices(token_amount, promo_type, number)
+    except (ArithmeticError, ValueError):
+        return False
+
+
+def _discount(remote: RemoteCharge, token: TransactionToken) -> tuple[str, int] | None:
+    """``(code name, price)`` when a promo code of the account leaves exactly the charged
+    amount from the token's; ``None`` when the charge is not below the token's amount, promo
+    codes are not accepted, or no code explains it.
+
+    The evidence, cheapest first: the code the charge's metadata names (fetched, never
+    trusted by name alone), the mirrored codes, then AcceptOn's own list (up to
+    ``PROMO_PAGES`` pages). Network only: call it outside transactions; ``AcceptOnError``
+    other than "not found" reaches the caller.
+    """
+    charged = remote.amount
+    if charged >= token.amount or not get_settings().accept_promo_codes:
         return None
-    return promo.apply(token.amount)
+    client = get_client()
+    named = _promo_name(remote)
+    if named and len(named) <= 255:
+        try:
+            promo = client.promo_codes.retrieve(named)
+        except NotFoundError:
+            pass
+        else:
+            if charged in promo.possible_prices(token.amount):
+                return promo.name, charged
+    mirrored = PromoCode.objects.filter(environment=token.environment, deleted_at__isnull=True)
+    for name, promo_type, value in mirrored.values_list("name", "promo_type", "value"):
+        if _explains(promo_type, value, token.amount, charged):
+            return name, charged
+    try:
+        for number, listed in enumerate(client.promo_codes.iter_all(), start=1):
+            if charged in listed.possible_prices(token.amount):
+                return listed.name, charged
+            if number >= PROMO_PAGES * 100:
+                break
+    except PagingIgnored:
+        pass
+    return None
 
 
 def _mirror(charge: Charge, remote: RemoteCharge) -> None:

@@ -72,9 +72,16 @@ ACCEPTON = {
     "SUCCESS_URL": "store:order_status",
     "FAILURE_URL": "store:order_status",
     "PENDING_URL": "store:order_status",
+    # How AcceptOn reads a percentage promo value: "fraction" (0.15 is 15 %) or "percent"
+    # (15 is 15 %). Its documents disagree; check on your staging account before launch.
+    "PROMO_PERCENT_SCALE": env("ACCEPTON_PROMO_PERCENT_SCALE", default="fraction"),
+    # The embedded sandbox's reading of what AcceptOn's documents leave open (docs/sandbox.md).
+    "SANDBOX_DIALECT": env("ACCEPTON_SANDBOX_DIALECT", default=None),
 }
-# Recurring (rtx_) tokens are set on each plan in the admin (Plan.recurring_token); the sandbox
-# makes its own.
+# Recurring (rtx_) tokens are made in AcceptOn's dashboard and set on each plan in the admin
+# (Plan.recurring_token). On a sandbox, the sandbox makes them, standing in for the dashboard.
+if ACCEPTON["ENVIRONMENT"] == "sandbox":
+    ACCEPTON["RECURRING_TOKEN_MAKER"] = "django_accepton.sandbox.hooks.make_recurring_token"
 
 # Celery (store_site/celery.py). Without a broker, tasks run inline in the web process, so the
 # demo needs no Redis; with CELERY_BROKER_URL set, start a worker (and beat for the schedule).
