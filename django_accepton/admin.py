@@ -379,12 +379,12 @@ class PromoCodeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         scale = get_settings().promo_percent_scale
         if obj.promo_type == "percentage":
             what = _("%(percent)s %% off") % {
-                "percent": pricing.percent_off(value, scale).normalize()
+                "percent": pricing.plain(pricing.percent_off(value, scale))
             }
         elif obj.promo_type == "amount":
-            what = _("%(amount)s off") % {"amount": value.normalize()}
+            what = _("%(amount)s off") % {"amount": pricing.plain(value)}
         else:
-            what = _("fixed price %(amount)s") % {"amount": value.normalize()}
+            what = _("fixed price %(amount)s") % {"amount": pricing.plain(value)}
         try:
             after = pricing.price_after(example, obj.promo_type, value, scale)
         except ValueError:
@@ -510,6 +510,15 @@ class PlanAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         change: bool,
     ) -> None:
         _adopt_pushed(obj, form)
+        if getattr(form, "unconfirmed", False):
+            self.message_user(
+                request,
+                _(
+                    "AcceptOn could not describe this recurring token, so it could not be "
+                    "checked: make sure it is the one AcceptOn's dashboard shows for this plan."
+                ),
+                messages.WARNING,
+            )
 
 
 @admin.register(Subscription)

@@ -89,7 +89,7 @@ class PromoCodeForm(_PushedToAcceptOn):
         super().__init__(*args, **kwargs)
         instance: PromoCode = self.instance
         if instance.pk and instance.promo_type == "percentage" and "value" in self.fields:
-            self.initial["value"] = promo_codes.percent_of(instance).normalize()
+            self.initial["value"] = pricing.plain(promo_codes.percent_of(instance))
 
     def clean(self) -> dict[str, Any]:
         data: dict[str, Any] = super().clean() or self.cleaned_data
@@ -147,6 +147,8 @@ class RecurringTokenForm(forms.ModelForm):  # type: ignore[type-arg]
     as saved."""
 
     pushed: Any = None
+    # AcceptOn answered "not found" for the token: it was taken on the merchant's word.
+    unconfirmed = False
 
     class Meta:
         model = Plan
@@ -159,13 +161,14 @@ class RecurringTokenForm(forms.ModelForm):  # type: ignore[type-arg]
         if not self.has_changed():
             self.pushed = self.instance
             return
+        token_id = self.cleaned_data["recurring_token"]
         try:
-            self.pushed = recurring.set_recurring_token(
-                self.instance, self.cleaned_data["recurring_token"]
-            )
+            self.pushed = recurring.set_recurring_token(self.instance, token_id)
         except NotFoundError:
             self.add_error("recurring_token", _("AcceptOn has no such token on this account."))
         except AcceptOnError as exc:
             self.add_error(None, _("AcceptOn could not be asked about the token: %s") % exc.message)
         except (recurring.RecurringTokenMismatch, EnvironmentMismatch) as exc:
             self.add_error("recurring_token", str(exc))
+        else:
+            self.unconfirmed = bool(token_id) and not recurring.confirmed(token_id)

@@ -63,11 +63,15 @@ PROOF_FIGURES: list[tuple[str, str, str]] = []
 
 
 @pytest.fixture
-def proof():
-    """Record a measured figure beside what it must be: ``proof(name, measured, required)``."""
+def proof(request):
+    """Record a measured figure beside what it must be: ``proof(name, measured, required)``.
+    A test run under several sandbox dialects names the dialect after the figure."""
+    callspec = getattr(request.node, "callspec", None)
+    dialect = callspec.params.get("accepton_dialect") if callspec is not None else None
 
     def record(name: str, measured: object, required: object) -> None:
-        PROOF_FIGURES.append((name, str(measured), str(required)))
+        label = f"{name} [{dialect}]" if dialect else name
+        PROOF_FIGURES.append((label, str(measured), str(required)))
 
     return record
 

@@ -79,6 +79,11 @@ def possible_prices(amount: int, promo_type: str, value: Decimal) -> set[int]:
     return prices
 
 
+def plain(value: Decimal) -> Decimal:
+    """``value`` without trailing zeros and never in exponent form: 20, 0.15, 12.5."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+
+
 def ambiguous(percent: Decimal) -> bool:
     """A percent whose value reads differently in the two scales badly enough to matter: 1 (or
     less) is 100 % off as a fraction and 1 % as a percent. Refused where a human types it."""

@@ -176,35 +176,51 @@ class Charges(Service):
         parse_item: Callable[[Any], T] = Charge.from_json,  # type: ignore[assignment]
         per_page: int = MAX_PER_PAGE,
     ) -> Iterator[DateWindow]:
-        """The charges created from day ``first`` to day ``last`` (UTC), oldest days first, one
-        window of days at a time, without ever asking for a page after the first.
+        """The charges created from day ``first`` to day ``last`` (UTC), oldest first, one
+        window at a time, without ever asking for a page after the first.
 
         For a server that ignores ``page`` on this list (paging on charges is undocumented):
-        a window whose first page is full is split in two until each window fits in a page.
-        Whether ``start_date``/``end_date`` include their own day is undocumented too, so each
-        window asks for a day more on each side and keeps only the charges of its own days;
-        a charge is therefore in exactly one window. A single day with more charges than a
-        page holds cannot be split by date: its window says ``complete=False``.
+        a window whose first page is full is halved until each window fits in a page. Whole
+        days are asked for as ``YYYY-MM-DD`` (the documented form); whether ``start_date`` and
+        ``end_date`` include their own day is undocumented, so each window asks for a day more
+        on each side and keeps only the charges inside it, which puts every charge in exactly
+        one window. A day too busy for one page is halved by time, as ISO 8601 timestamps
+        (which one client's documents allow); a server that ignores the time shows it by
+        answering a later half with charges from before it, and that window, like one that
+        cannot be halved further, says ``complete=False``.
         """
-        windows = [(first, last)]
-        day = timedelta(days=1)
+        windows = [(_midnight(first), _midnight(last) + timedelta(days=1))]
         while windows:
-            low, high = windows.pop()
-            filters = self.filters(None, low - day, high + day, "created_at", "asc")
+            start, end = windows.pop()
+            whole_days = start.time() == end.time() == datetime.min.time()
+            if whole_days:
+                day = timedelta(days=1)
+                low: DateParam = (start - day).date()
+                high: DateParam = end.date()  # the last day of the window, plus one
+                filters = self.filters(None, low, high, "created_at", "asc")
+            else:
+                second = timedelta(seconds=1)
+                filters = self.filters(None, None, None, "created_at", "asc")
+                filters["start_date"] = (start - second).isoformat()
+                filters["end_date"] = (end + second).isoformat()
             page = self.fetch_page(self.path, parse_item, filters, 1, per_page)
-            if page.has_more and low < high:
-                middle = low + (high - low) // 2
-                windows += [(middle + day, high), (low, middle)]
-                continue
-            kept = [
+            inside = [
                 item
                 for item in page.data
-                if (created := _created_day(item)) is None or low <= created <= high
+                if (created := _created_at(item)) is None or start <= created < end
             ]
+            halves = end - start >= timedelta(seconds=2)
+            if page.has_more and halves and (whole_days or inside):
+                if whole_days and end - start > timedelta(days=1):
+                    middle = start + timedelta(days=(end - start).days // 2)
+                else:
+                    middle = start + (end - start) / 2
+                windows += [(middle, end), (start, middle)]
+                continue
             yield DateWindow(
-                Page(kept, page.total, page.page, page.per_page, page.raw),
-                low,
-                high,
+                Page(inside, page.total, page.page, page.per_page, page.raw),
+                start,
+                end,
                 complete=not page.has_more,
             )
 
@@ -232,21 +248,25 @@ class Charges(Service):
 
 
 class DateWindow:
-    """One window of ``Charges.walk_by_date``: the charges created on the days ``first`` to
-    ``last`` (UTC), and whether that is all of them."""
+    """One window of ``Charges.walk_by_date``: the charges created from ``start`` (included)
+    to ``end`` (excluded), and whether that is all of them."""
 
-    __slots__ = ("complete", "first", "last", "page")
+    __slots__ = ("complete", "end", "page", "start")
 
-    def __init__(self, page: Page[Any], first: date, last: date, *, complete: bool) -> None:
+    def __init__(self, page: Page[Any], start: datetime, end: datetime, *, complete: bool) -> None:
         self.page = page
-        self.first = first
-        self.last = last
+        self.start = start
+        self.end = end
         self.complete = complete
 
 
-def _created_day(item: Any) -> date | None:
+def _created_at(item: Any) -> datetime | None:
     created = getattr(item, "created", None)
-    return created.astimezone(UTC).date() if isinstance(created, datetime) else None
+    return created if isinstance(created, datetime) else None
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 class Refunds(Service):

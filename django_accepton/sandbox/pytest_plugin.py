@@ -55,8 +55,11 @@ def _chosen_presets(config: pytest.Config) -> list[str]:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "accepton_dialect" not in metafunc.fixturenames:
         return
-    if metafunc.definition.get_closest_marker("accepton_dialects") is None:
+    definition = metafunc.definition
+    if definition.get_closest_marker("accepton_dialects") is None:
         return
+    if any(mark.name == "accepton_dialect" for mark in definition.iter_markers()):
+        return  # a test that names its dialect runs in that one only
     metafunc.parametrize("accepton_dialect", _chosen_presets(metafunc.config), indirect=True)
 
 

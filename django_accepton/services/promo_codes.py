@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from django_accepton.api import current_environment, get_client
-from django_accepton.client import NotFoundError, pricing
+from django_accepton.client import InvalidRequestError, NotFoundError, pricing
 from django_accepton.client import PromoCode as RemotePromoCode
 from django_accepton.conf import get_settings
 from django_accepton.models import PromoCode
@@ -98,9 +98,21 @@ def update_promo_code(
     then mirror AcceptOn's answer onto the same row. ``value`` as for
     :func:`create_promo_code`."""
     row = _row(promo)
-    remote = get_client().promo_codes.update(
-        row.name, name, promo_type, wire_value(promo_type, value)
-    )
+    client = get_client()
+    try:
+        remote = client.promo_codes.update(
+            row.name, name, promo_type, wire_value(promo_type, value)
+        )
+    except InvalidRequestError as exc:
+        # What AcceptOn answers for an unknown code is undocumented; a 400 to an update may
+        # also mean the new name is taken. The code itself tells which.
+        if isinstance(exc, NotFoundError) or exc.http_status != 400:
+            raise
+        try:
+            client.promo_codes.retrieve(row.name)
+        except NotFoundError:
+            raise NotFoundError.from_error(exc) from exc
+        raise
     fresh = promo_code_row(remote, row.environment, timezone.now())
     with transaction.atomic():
         # AcceptOn refuses a name that is taken, so a local row still holding the new name

@@ -9,7 +9,8 @@ setting names it and a plan without a token gets one on first use.
 Only the retrieval of ``txn_`` tokens is documented. A recurring token is checked with
 ``GET /v1/tokens/{id}`` when AcceptOn answers that call, and taken on the merchant's word (the
 plan's own price, currency and name) when it answers "not found": a server without ``rtx_``
-retrieval cannot tell us more, and refusing the token would leave the plan unsellable.
+retrieval cannot tell us more, and refusing the token would leave the plan unsellable. Once
+AcceptOn has described one recurring token of the environment, "not found" is believed.
 
 A recurring token is paid by every subscriber, so it is never consumed. Each payment makes one
 charge and one subscription at AcceptOn; verification (see
@@ -83,10 +84,19 @@ def set_recurring_token(plan: Plan, token_id: str | None) -> Plan:
     :func:`recurring_token_for`; nothing changes when it raises."""
     environment = require_current_environment(plan.environment, f"Plan {plan.pk}")
     if token_id:
+        other = Plan.objects.filter(recurring_token=token_id).exclude(pk=plan.pk).first()
+        if other is not None:
+            raise RecurringTokenMismatch(f"{token_id} is the token of plan {other.pk}.")
         _record(plan, token_id, environment)
     plan.recurring_token = token_id or None
     plan.save(update_fields=["recurring_token"])
     return plan
+
+
+def confirmed(token_id: str) -> bool:
+    """Whether AcceptOn described the recorded recurring token (rather than answering "not
+    found", after which it was taken as its plan's)."""
+    return TransactionToken.objects.filter(pk=token_id).exclude(raw={}).exists()
 
 
 def plan_id_of(token: TransactionToken) -> str:
@@ -128,7 +138,14 @@ def _record(plan: Plan, token_id: str, environment: str) -> TransactionToken:
     try:
         remote = get_client().tokens.retrieve(token_id)
     except NotFoundError:
-        # Not necessarily a wrong token: only txn_ retrieval is documented.
+        # Not necessarily a wrong token: only txn_ retrieval is documented. But once AcceptOn
+        # has described a recurring token of this environment, it does retrieve them, and "not
+        # found" means what it says.
+        described = TransactionToken.objects.filter(
+            environment=environment, id__startswith="rtx_"
+        ).exclude(raw={})
+        if described.exists():
+            raise
         logger.warning(
             "AcceptOn could not describe recurring token %s of plan %s; it is taken as the "
             "plan's own price and name.",

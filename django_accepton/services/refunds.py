@@ -8,11 +8,18 @@ number of concurrent refunds can ask AcceptOn for more than the charge.
 What AcceptOn answers then settles the request:
 
 - a refund: ``succeeded``, with the ``Refund`` row;
-- a refusal (400, 401, 404, or 503 "maintenance", or a connection that never opened): ``failed``,
-  and the amount is released;
-- anything that leaves the outcome open (a 5xx, a dropped connection or a timeout after the
-  request went out, an answer that cannot be read): ``unknown``, and the amount stays
-  reserved until :func:`reconcile_refunds` settles it.
+- a refusal (400, 401, 404, or a connection that never opened): ``failed``, and the amount is
+  released;
+- anything that leaves the outcome open (any 5xx, 503 included: AcceptOn's documents call it
+  "maintenance" but nothing says the refund was not processed; a dropped connection or a timeout
+  after the request went out; an answer that cannot be read): ``unknown``, and the amount stays
+  reserved until :func:`reconcile_refunds` settles it. The refund is never sent again by itself.
+
+Settling an unknown refund needs what AcceptOn says about the charge, and all it says is the
+``refunded`` flag, whose meaning for partial refunds is undocumented: true once refunds reach
+the charged amount, or true after any refund. Reconciliation therefore settles only what both
+readings agree on (see :func:`reconcile_refunds`) and leaves the rest ``unknown``, reserved, for
+a human who can look at AcceptOn's dashboard.
 """
 
 from __future__ import annotations
@@ -32,7 +39,6 @@ from django_accepton.client import (
     APIConnectionError,
     AuthenticationError,
     InvalidRequestError,
-    ServiceUnavailableError,
 )
 from django_accepton.client import Refund as RemoteRefund
 from django_accepton.models import Charge, Refund, RefundRequest, RefundState, Verification
@@ -99,10 +105,6 @@ def refund(
         remote = get_client().refunds.create(charge_id, amount)
     except (InvalidRequestError, AuthenticationError) as exc:
         _release(request, f"AcceptOn refused the refund: {exc.message}")
-        raise RefundDeclined(exc.message, request=request) from exc
-    except ServiceUnavailableError as exc:
-        # AcceptOn answers 503 for maintenance, before processing anything.
-        _release(request, f"AcceptOn is unavailable; nothing was refunded: {exc.message}")
         raise RefundDeclined(exc.message, request=request) from exc
     except APIConnectionError as exc:
         if not exc.request_sent:
@@ -229,23 +231,36 @@ class ReconcileResult:
 
 
 CONFIRMED_NOTE = (
-    "Settled by reconciliation: AcceptOn reports the charge fully refunded, so this refund "
-    "happened. AcceptOn has no refund list, so its refund id is not known."
+    "Settled by reconciliation: AcceptOn reports the charge refunded, and this request with the "
+    "refunds before it covers the whole charge, so it happened. AcceptOn has no refund list, so "
+    "its refund id is not known."
 )
 RELEASED_NOTE = (
-    "Settled by reconciliation: AcceptOn reports the charge not fully refunded, so the "
-    "reservation was released. AcceptOn's API cannot show a partial refund: if this request "
-    "was for less than the rest of the charge, check AcceptOn's dashboard. AcceptOn refuses "
-    "any later refund beyond what is really left, so nothing can be refunded twice."
+    "Settled by reconciliation: AcceptOn reports the charge not refunded, and this request was "
+    "for all that was left of it, so it did not happen; the reservation was released."
+)
+UNDECIDED_NOTE = (
+    "Left for a human: AcceptOn only reports whether a charge is 'refunded', and whether that "
+    "flag turns on for a partial refund is undocumented, so it cannot tell whether this "
+    "refund happened. Check AcceptOn's dashboard. The amount stays reserved meanwhile, so "
+    "nothing can be refunded twice."
 )
 
 
 def reconcile_refunds(*, older_than: int | None = None) -> ReconcileResult:
     """Settle refund requests whose outcome is unknown (or whose process died mid-call).
 
-    AcceptOn has no refund list; the charge's ``refunded`` flag (true once refunds reach the
-    charged amount) is all there is. So: flag set, every unsettled request of that charge
-    succeeded; flag not set, they are released (see ``docs/admin.md`` for the limits).
+    AcceptOn has no refund list; the charge's ``refunded`` flag is all there is, and it means
+    either "refunds reached the charged amount" or "a refund was made" (undocumented). A
+    request is settled only where both readings agree:
+
+    - flag off, and the request was for everything left of the charge: had it happened, the
+      charge would be fully refunded and the flag on under either reading. Released.
+    - flag on, and the request with the refunds that succeeded before it covers the whole
+      charge: under the first reading the charge is fully refunded; under the second a refund
+      was made, and this is the only one asked for that was not yet accounted for. Succeeded.
+
+    Anything else (a partial request) stays ``unknown``, reserved, for a human.
     """
     age = RECONCILE_AFTER_SECONDS if older_than is None else older_than
     cutoff = timezone.now() - timedelta(seconds=age)
@@ -266,18 +281,26 @@ def reconcile_refunds(*, older_than: int | None = None) -> ReconcileResult:
         with transaction.atomic():
             charge = Charge.objects.select_for_update().get(pk=charge_id)
             requests = list(unsettled.select_for_update().filter(charge_id=charge_id))
+            before = (
+                RefundRequest.objects.filter(
+                    charge_id=charge_id, state=RefundState.SUCCEEDED
+                ).aggregate(total=Sum("amount"))["total"]
+                or 0
+            )
+            whole = charge.amount or 0
             for request in requests:
-                if remote.refunded:
+                covers_the_rest = before + request.amount >= whole
+                if remote.refunded and covers_the_rest and len(requests) == 1:
                     request.state, request.error = RefundState.SUCCEEDED, CONFIRMED_NOTE
                     result.succeeded += 1
-                else:
+                elif not remote.refunded and covers_the_rest:
                     charge.amount_refunded = max(charge.amount_refunded - request.amount, 0)
                     request.state, request.error = RefundState.FAILED, RELEASED_NOTE
                     result.released += 1
+                else:
+                    request.state, request.error = RefundState.UNKNOWN, UNDECIDED_NOTE
+                    result.still_unknown += 1
                 request.save(update_fields=["state", "error", "updated"])
-            if remote.refunded:
-                # Nothing is left to refund, whoever refunded it.
-                charge.amount_refunded = max(charge.amount_refunded, charge.amount or 0)
             charge.refunded = bool(remote.refunded)
             charge.status = remote.status or charge.status
             charge.raw = remote.raw

@@ -400,8 +400,9 @@ def sync_page_range(
     ``None``), stopping early at the list's end. Any split of a list into ranges writes the
     same rows as one range over all of it.
 
-    A range that starts after page 1 first reads the page before its own, unwritten, to tell
-    a server that ignores ``page`` (every page the same) from a list that goes on."""
+    A page that repeats the one before it means the server ignores ``page``
+    (:func:`_paging_ignored`). The range that starts at page 2 first reads page 1 again,
+    unwritten, to tell that at once; later ranges tell it from their second page."""
     spec = _spec(run.resource)
     client = get_client()
     result = run.new_result()
@@ -409,23 +410,24 @@ def sync_page_range(
     number = first_page
     previous: Page[Any] | None = None
     try:
-        if first_page > 1:
+        if first_page == 2:
             result.requests += 1
-            previous = spec.fetch(client, run, first_page - 1)
+            previous = spec.fetch(client, run, 1)
         while last_page is None or number <= last_page:
             _renew(run)
             result.requests += 1
             page = spec.fetch(client, run, number)
             if previous is not None and page.repeats(previous):
-                _paging_ignored(spec, run, client, number, result, progress)
+                read_first = first_page <= 2
+                _paging_ignored(spec, run, client, previous, result, progress, read_first)
                 break
             result.pages += 1
             _write(spec, run, page.data, result)
             result.remote_total, result.last_page = page.total, number
+            result.reached_end = not page.has_more
             if progress is not None:
                 progress(result)
-            if not page.has_more:
-                result.reached_end = True
+            if result.reached_end:
                 break
             previous = page
             number += 1
@@ -442,25 +444,25 @@ def _paging_ignored(
     spec: _Spec,
     run: SyncRun,
     client: AcceptOn,
-    number: int,
+    written: Page[Any],
     result: SyncResult,
     progress: Progress | None,
+    read_on: bool,
 ) -> None:
-    """Page ``number`` repeated the page before it. Charges are read on by date, by the range
-    that met page 2 (later ranges would only repeat its work); any other list stays
-    incomplete."""
+    """A page repeated ``written``, the page before it: AcceptOn ignores ``page``. Charges are
+    read on by date windows, once, by the range that started at page 1 or 2 (``read_on``),
+    leaving out what ``written`` already wrote; any other list stays incomplete."""
     if spec.name != SyncResource.CHARGES:
         result.incomplete = True
         logger.warning(
-            "%s: page %d repeats page %d, AcceptOn ignores paging on this list; only its first "
-            "page was read and deletions are not checked.",
+            "%s: a page repeats the one before it, AcceptOn ignores paging on this list; only "
+            "its first page was read and deletions are not checked.",
             spec.name,
-            number,
-            number - 1,
         )
         return
-    if number != 2:
+    if not read_on:
         return
+    done = {spec.key(item) for item in written.data if not isinstance(item, _Unreadable)}
     first = run.since or _first_charge_day(client)
     last = run.until or (timezone.now() + CHARGE_OVERLAP).astimezone(UTC).date()
     for window in client.charges.walk_by_date(
@@ -469,14 +471,20 @@ def _paging_ignored(
         _renew(run)
         result.requests += 1
         result.pages += 1
-        _write(spec, run, window.page.data, result)
+        fresh = [
+            item
+            for item in window.page.data
+            if isinstance(item, _Unreadable) or spec.key(item) not in done
+        ]
+        _write(spec, run, fresh, result)
         if not window.complete:
             result.incomplete = True
             logger.warning(
-                "charges: more than %d charges on %s and AcceptOn ignores paging; only %d of "
-                "that day were read.",
+                "charges: more than %d charges from %s to %s, and AcceptOn ignores paging and "
+                "the time of day in date filters; only %d of them were read.",
                 PER_PAGE,
-                window.first,
+                window.start.isoformat(),
+                window.end.isoformat(),
                 len(window.page.data),
             )
         if progress is not None:

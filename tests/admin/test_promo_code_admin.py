@@ -51,10 +51,11 @@ def test_change_renames_the_code_on_acceptOn(accepton, manager):
     promo = create_promo_code("WELCOME", "amount", 500)
 
     answer = manager.post(
-        change_url(promo), {"name": "HELLO", "promo_type": "percentage", "value": "0.15"}
+        change_url(promo), {"name": "HELLO", "promo_type": "percentage", "value": "15"}
     )
 
     assert answer.status_code == 302
+    # Typed as a percent, sent in the account's scale (fraction here).
     assert remote_codes(accepton) == {"HELLO": ("percentage", 0.15)}
     promo.refresh_from_db()
     assert (promo.name, promo.promo_type, promo.value) == ("HELLO", "percentage", Decimal("0.15"))
@@ -136,3 +137,36 @@ def test_model_permissions_alone_do_not_allow_editing(accepton, staff_client):
     )
     assert answer.status_code == 403
     assert remote_codes(accepton) == {"LOOK": ("amount", 100)}
+
+
+@pytest.mark.parametrize("typed", ["1", "0.15", "0.5", "150"])
+def test_a_percentage_that_reads_two_ways_or_above_100_is_refused(accepton, manager, typed):
+    # 1 or less is 100 % off read as a fraction and 1 % read as a percent.
+    answer = manager.post(
+        reverse("admin:django_accepton_promocode_add"),
+        {"name": "HALF", "promo_type": "percentage", "value": typed},
+    )
+
+    assert answer.status_code == 200
+    errors = answer.context["adminform"].form.errors
+    assert list(errors) == ["value"]
+    assert remote_codes(accepton) == {}
+    assert not PromoCode.objects.exists()
+
+
+@pytest.mark.accepton_dialects
+def test_a_percentage_is_sent_in_the_accounts_scale_and_shown_as_a_percent(accepton, manager):
+    answer = manager.post(
+        reverse("admin:django_accepton_promocode_add"),
+        {"name": "TWENTY", "promo_type": "percentage", "value": "20"},
+    )
+
+    assert answer.status_code == 302
+    scale = accepton.state.dialect.percent_scale
+    (kind, value) = remote_codes(accepton)["TWENTY"]
+    assert (kind, value) == ("percentage", 0.2 if scale != "percent" else 20)
+    promo = PromoCode.objects.get()
+    # The change page offers the percent again, and says what the code does.
+    page = manager.get(change_url(promo))
+    assert page.context["adminform"].form.initial["value"] == Decimal(20)
+    assert "20 % off: 10000 becomes 8000 (minor units)" in page.content.decode()

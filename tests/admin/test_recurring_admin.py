@@ -8,8 +8,10 @@ from django.urls import reverse
 
 from django_accepton.models import Plan, Subscription, TransactionToken
 from django_accepton.services.plans import create_plan
+from django_accepton.services.recurring import set_recurring_token
 from django_accepton.services.sync import sync_plans, sync_subscriptions
 from tests.admin.conftest import messages_of
+from tests.dialects import RTX_RETRIEVABLE, RTX_UNRETRIEVABLE
 from tests.mirror.helpers import fault
 
 pytestmark = pytest.mark.django_db
@@ -156,10 +158,14 @@ def test_the_plan_change_form_sets_only_the_recurring_token(accepton, staff_clie
         ("taken", "Plan with this Recurring token already exists."),
     ],
 )
+@pytest.mark.accepton_dialect(RTX_RETRIEVABLE)
 def test_a_token_acceptOn_does_not_confirm_is_refused(accepton, staff_client, value, message):
     gold = create_plan("Gold", 1500, "usd", "month")
     silver = create_plan("Silver", 900, "usd", "month")
     silver_token = accepton.state.create_recurring_token(silver.pk)["id"]
+    if value == "rtx_nope":
+        # "Not found" is believed once AcceptOn has described a recurring token here.
+        set_recurring_token(silver, silver_token)
     if value == "silver":
         value = silver_token
     elif value == "taken":
@@ -174,6 +180,21 @@ def test_a_token_acceptOn_does_not_confirm_is_refused(accepton, staff_client, va
     assert message in answer.content.decode()
     gold.refresh_from_db()
     assert gold.recurring_token is None
+
+
+@pytest.mark.accepton_dialect(RTX_UNRETRIEVABLE)
+def test_a_token_acceptOn_cannot_describe_is_set_with_a_warning(accepton, staff_client):
+    gold = create_plan("Gold", 1500, "usd", "month")
+    made = accepton.state.create_recurring_token(gold.pk)["id"]
+
+    answer = staff_client("view_plan", "change_plan").post(
+        _plan_url(gold), {"recurring_token": made}, follow=True
+    )
+
+    assert answer.status_code == 200
+    gold.refresh_from_db()
+    assert gold.recurring_token == made
+    assert "could not be checked" in answer.content.decode()
 
 
 def test_without_change_plan_the_token_is_only_shown(accepton, staff_client):

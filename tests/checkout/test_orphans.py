@@ -10,7 +10,8 @@ from django_accepton.services.sync import sync_charges
 from django_accepton.services.verification import Reason, claim_orphaned_charges
 from tests.checkout.conftest import control, pay, render_form, token_in
 
-pytestmark = pytest.mark.django_db
+# Money paths: run against every sandbox dialect (docs/api-calls.md).
+pytestmark = [pytest.mark.django_db, pytest.mark.accepton_dialects]
 
 ORDER = {"amount": 2200, "currency": "usd", "description": "Order 77", "reference": "order-77"}
 

@@ -39,8 +39,11 @@ from django_accepton.services.verification import (
 from django_accepton.signals import charge_verified
 from tests.checkout.conftest import SUCCESS_CARD, control, render_form, token_in
 from tests.concurrency import in_threads
+from tests.dialects import RTX_RETRIEVABLE, RTX_UNRETRIEVABLE
+from tests.mirror.helpers import recurring
 
-pytestmark = pytest.mark.django_db
+# Money paths: run against every sandbox dialect (docs/api-calls.md).
+pytestmark = [pytest.mark.django_db, pytest.mark.accepton_dialects]
 
 
 def render_subscription(plan: Any, arguments: str = "") -> str:
@@ -96,6 +99,7 @@ def verified_log() -> Any:
 # ----- the token and the tag ----------------------------------------------------------------
 
 
+@pytest.mark.accepton_dialect(RTX_RETRIEVABLE)
 def test_the_tag_renders_the_plans_recurring_token(accepton, plan):
     html = render_subscription(plan, 'target="ink" customer_email="ann@example.com"')
 
@@ -143,6 +147,7 @@ def test_a_plan_is_not_a_one_off_product(accepton, plan):
     assert not TransactionToken.objects.exists()
 
 
+@pytest.mark.accepton_dialect(RTX_RETRIEVABLE)
 def test_a_token_made_in_the_dashboard_is_used_and_checked(accepton, plan, other_plan):
     made = accepton.state.create_recurring_token(plan.pk)["id"]
     set_recurring_token(plan, made)
@@ -157,6 +162,29 @@ def test_a_token_made_in_the_dashboard_is_used_and_checked(accepton, plan, other
     with pytest.raises(NotFoundError):
         set_recurring_token(other_plan, "rtx_notonacceptOn")
     assert not TransactionToken.objects.filter(pk="rtx_notonacceptOn").exists()
+
+
+@pytest.mark.accepton_dialect(RTX_UNRETRIEVABLE)
+def test_a_token_acceptOn_cannot_describe_is_taken_as_its_plans(accepton, plan, other_plan):
+    # Only txn_ retrieval is documented: a server answering "not found" for every rtx_ token
+    # still sells the plan, at the plan's own price, under the merchant's token.
+    made = accepton.state.create_recurring_token(plan.pk)["id"]
+    set_recurring_token(plan, made)
+    row = recurring_token_for(plan)
+    assert (row.pk, row.amount, row.currency, row.description) == (made, 1500, "usd", "Ink club")
+    assert row.raw == {}
+
+    # A token already set on another plan is still refused, from what is known here.
+    with pytest.raises(RecurringTokenMismatch, match="token of plan"):
+        set_recurring_token(other_plan, made)
+    other_plan.refresh_from_db()
+    assert other_plan.recurring_token is None
+
+    # And its payments verify like any other.
+    charge_id = subscribe(accepton, made, "ann@example.com")
+    result = verify_charge(charge_id, made)
+    assert result.ok
+    assert Charge.objects.get(pk=charge_id).subscription is not None
 
 
 def test_a_stale_token_row_follows_the_plan(accepton, plan):
@@ -306,8 +334,9 @@ def test_a_promo_code_lowers_the_first_payment_by_its_own_rule(accepton, plan):
     row = Charge.objects.get(pk=welcome)
     assert (row.amount, row.promo_code) == (1350, "WELCOME10")
     assert row.subscription is not None
-    # A code that exists, but does not give the amount charged, lowers nothing.
-    control(accepton, "charge_overrides", {"amount": 1000})
+    # A code that exists, but does not give the amount charged, lowers nothing; nor does any
+    # other code of the account.
+    control(accepton, "charge_overrides", {"amount": 1001})
     cheat = subscribe(accepton, token_id, "bob@example.com", promo_code="WELCOME10")
     assert verify_charge(cheat, token_id).reason is Reason.AMOUNT_MISMATCH
     five = subscribe(accepton, token_id, "carl@example.com", promo_code="FIVEOFF")
@@ -326,10 +355,14 @@ def test_each_payment_of_one_payer_gets_its_own_subscription(accepton, plan):
     assert verify_charge(first, token_id).ok
     assert verify_charge(second, token_id).ok
 
-    for charge_id in (first, second):
-        row = Charge.objects.select_related("subscription").get(pk=charge_id)
-        assert row.subscription is not None
-        assert row.subscription.created == row.created
+    rows = [Charge.objects.select_related("subscription").get(pk=pk) for pk in (first, second)]
+    assert all(row.subscription is not None for row in rows)
+    assert rows[0].subscription_id != rows[1].subscription_id
+    if accepton.state.dialect.subscription_order == "created_at":
+        # Where subscriptions carry a creation time, each charge gets the one made with it.
+        for row in rows:
+            assert row.subscription is not None
+            assert row.subscription.created == row.created
 
 
 def test_an_unlisted_subscription_leaves_the_payment_verified_and_unlinked(accepton, plan):
@@ -348,7 +381,7 @@ def test_a_subscription_linked_to_a_charge_is_not_taken_again(accepton, plan):
     assert verify_charge(first, token_id).ok
     # A second payment whose own subscription AcceptOn did not make (cancelled at once here).
     second = subscribe(accepton, token_id, "ann@example.com")
-    newest = accepton.state.list_subscriptions(order_by="created_at", order="desc")["data"][0]
+    newest = accepton.state.list_subscriptions()["data"][0]  # the sandbox lists newest first
     accepton.state.cancel_subscription(newest["id"])
 
     first_subscription = Charge.objects.get(pk=first).subscription_id
@@ -362,7 +395,9 @@ def test_a_subscription_linked_to_a_charge_is_not_taken_again(accepton, plan):
 def test_the_subscription_list_down_keeps_the_payment_pending(accepton, plan, verified_log):
     token_id = recurring_token_for(plan).pk
     charge_id = subscribe(accepton, token_id, "ann@example.com")
-    control(accepton, "faults", {"status": 503, "path_prefix": "/v1/recurring/subscriptions"})
+    control(
+        accepton, "faults", {"status": 503, "path_prefix": recurring(accepton, "subscriptions")}
+    )
 
     assert verify_charge(charge_id, token_id).pending
     assert Charge.objects.get(pk=charge_id).verification == Verification.PENDING

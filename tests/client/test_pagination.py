@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import responses
 
-from django_accepton.client import AcceptOn
+from django_accepton.client import AcceptOn, PagingIgnored
 
 from . import payloads
 from .payloads import BASE_URL
@@ -26,14 +26,17 @@ def pages_asked(mocked: responses.RequestsMock) -> list[tuple[str, str]]:
     return asked
 
 
-def test_walks_list_objects_until_total(client: AcceptOn, mocked: responses.RequestsMock) -> None:
+def test_walks_list_objects_until_a_short_page(
+    client: AcceptOn, mocked: responses.RequestsMock
+) -> None:
     url = f"{BASE_URL}/v1/charges"
     mocked.get(url, json=payloads.listing(charges(0, 100), total=200))
     mocked.get(url, json=payloads.listing(charges(100, 100), total=200))
+    mocked.get(url, json=payloads.listing([], total=200))
     ids = [charge.id for charge in client.charges.iter_all(order="asc")]
     assert ids == [f"chg_{n:016x}" for n in range(200)]
-    # page 2 is full, but 2 * 100 >= total: no third request
-    assert pages_asked(mocked) == [("1", "100"), ("2", "100")]
+    # page 2 is full: what total counts is undocumented, so only an empty page ends the list
+    assert pages_asked(mocked) == [("1", "100"), ("2", "100"), ("3", "100")]
     assert all(("order", "asc") in parse_qsl(urlsplit(c.request.url).query) for c in mocked.calls)
 
 
@@ -113,3 +116,29 @@ def test_iter_all_checks_filters_when_called(
     with pytest.raises(ValueError, match="active"):
         client.subscriptions.iter_all(active="yes")  # type: ignore[arg-type]
     assert len(mocked.calls) == 0
+
+
+def test_a_total_that_counts_only_the_page_does_not_end_the_list(
+    client: AcceptOn, mocked: responses.RequestsMock
+) -> None:
+    # Every documented example has total == len(data): read as "this page", 1,050
+    # subscriptions answer total=100 on each full page.
+    url = f"{BASE_URL}/v1/recurring/subscriptions"
+    subs = [{**payloads.SUBSCRIPTION, "id": f"sub_{n:016x}"} for n in range(250)]
+    for start in (0, 100, 200):
+        chunk = subs[start : start + 100]
+        mocked.get(url, json=payloads.listing(chunk, total=len(chunk)))
+    assert len(list(client.subscriptions.iter_all())) == 250
+    assert pages_asked(mocked) == [("1", "100"), ("2", "100"), ("3", "100")]
+
+
+def test_a_server_that_ignores_page_is_told_not_walked_forever(
+    client: AcceptOn, mocked: responses.RequestsMock
+) -> None:
+    url = f"{BASE_URL}/v1/charges"
+    for _ in range(2):
+        mocked.get(url, json=payloads.listing(charges(0, 100), total=100))
+    walked = client.charges.iter_all()
+    with pytest.raises(PagingIgnored, match="Page 2 repeats page 1"):
+        list(walked)
+    assert len(mocked.calls) == 2

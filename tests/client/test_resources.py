@@ -191,7 +191,8 @@ def test_promo_code() -> None:
     assert promo.name == "TEST15"
     assert promo.promo_type == "percentage"
     assert promo.value == Decimal("0.15")
-    assert promo.percent_off == Decimal("15")
+    assert promo.percent_off() == Decimal("15")  # the fraction scale, by default
+    assert promo.percent_off("percent") == Decimal("0.15")
     assert promo.created == datetime(2015, 7, 31, 18, 47, 23, 717000, tzinfo=UTC)
 
 
@@ -200,11 +201,28 @@ def promo(promo_type: str, value: str) -> PromoCode:
 
 
 @pytest.mark.parametrize(
-    ("value", "percent"),
-    [("0.15", "15"), ("0.1", "10"), ("1", "100"), ("15", "15"), ("10.0", "10.0"), ("1.5", "1.5")],
+    ("value", "fraction", "percent"),
+    [("0.15", "15", "0.15"), ("1", "100", "1"), ("15", "1500", "15"), ("10.0", "1000", "10.0")],
 )
-def test_percent_off_reads_both_scales(value: str, percent: str) -> None:
-    assert promo("percentage", value).percent_off == Decimal(percent)
+def test_percent_off_reads_the_given_scale(value: str, fraction: str, percent: str) -> None:
+    assert promo("percentage", value).percent_off("fraction") == Decimal(fraction)
+    assert promo("percentage", value).percent_off("percent") == Decimal(percent)
+
+
+@pytest.mark.parametrize(
+    ("value", "amount", "prices"),
+    [
+        ("0.15", 1000, {850, 998}),  # 15 % as a fraction, 0.15 % as a percent
+        ("15", 1000, {850}),  # a fraction above 1 is no reading at all
+        ("1", 1000, {0, 990}),
+        ("100", 1000, {0}),
+    ],
+)
+def test_possible_prices_cover_every_documented_reading(
+    value: str, amount: int, prices: set[int]
+) -> None:
+    assert promo("percentage", value).possible_prices(amount) == prices
+    assert promo("amount", "200").possible_prices(1000) == {800}
 
 
 @pytest.mark.parametrize(
@@ -216,17 +234,23 @@ def test_percent_off_reads_both_scales(value: str, percent: str) -> None:
         ("fixed_price", "700", 1000, 700),
         ("fixed_price", "1500", 1000, 1000),
         ("percentage", "0.15", 1000, 850),
-        ("percentage", "15", 1000, 850),
         ("percentage", "0.1", 999, 899),  # 99.9 off rounds to 100
         ("percentage", "0.15", 1010, 858),  # 151.5 off rounds half up to 152
         ("percentage", "0.15", 1030, 875),  # 154.5 off rounds half up to 155
         ("percentage", "1", 1000, 0),
-        ("percentage", "100", 1000, 0),
         ("amount", "100", 0, 0),
     ],
 )
 def test_apply(promo_type: str, value: str, amount: int, expected: int) -> None:
     assert promo(promo_type, value).apply(amount) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "amount", "expected"),
+    [("15", 1000, 850), ("100", 1000, 0), ("1", 1000, 990), ("0.15", 1000, 998)],
+)
+def test_apply_in_the_percent_scale(value: str, amount: int, expected: int) -> None:
+    assert promo("percentage", value).apply(amount, "percent") == expected
 
 
 @pytest.mark.parametrize("amount", [-1, 10.0, True, "1000"])
@@ -262,7 +286,9 @@ def test_page_from_bare_array() -> None:
     ("count", "total", "page", "per_page", "has_more"),
     [
         (2, 4, 1, 2, True),
-        (2, 4, 2, 2, False),
+        # A full page: total may count only this page, so the next one is asked for.
+        (2, 4, 2, 2, True),
+        (2, 2, 1, 2, True),
         (1, 4, 2, 2, False),  # short page
         (0, 4, 3, 2, False),
         (3, 3, 1, 2, False),  # more than asked for: paging was ignored

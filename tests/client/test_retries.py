@@ -175,14 +175,35 @@ def test_post_that_never_connects_says_it_was_not_sent(
     assert len(sleeps) == 2
 
 
-def test_post_is_retried_on_503(
+def test_token_creation_is_retried_on_503(
     client: AcceptOn, mocked: responses.RequestsMock, sleeps: list[float]
 ) -> None:
+    # A second token for one price is harmless: it is simply never paid.
     mocked.post(f"{BASE_URL}/v1/tokens", status=503, json=payloads.error("maintenance", "Soon"))
     mocked.post(f"{BASE_URL}/v1/tokens", status=201, json=payloads.TOKEN)
     assert client.tokens.create(1000, "usd").id == payloads.TOKEN["id"]
     assert len(mocked.calls) == 2
     assert len(sleeps) == 1
+
+
+def test_token_creation_is_retried_after_a_read_timeout(
+    client: AcceptOn, mocked: responses.RequestsMock, sleeps: list[float]
+) -> None:
+    mocked.post(f"{BASE_URL}/v1/tokens", body=requests.exceptions.ReadTimeout("slow"))
+    mocked.post(f"{BASE_URL}/v1/tokens", status=201, json=payloads.TOKEN)
+    assert client.tokens.create(1000, "usd").id == payloads.TOKEN["id"]
+    assert len(mocked.calls) == 2
+
+
+def test_a_refund_answered_503_is_never_sent_again(
+    client: AcceptOn, mocked: responses.RequestsMock, sleeps: list[float]
+) -> None:
+    # Nothing documented says a 503 came before the refund was processed.
+    mocked.post(f"{BASE_URL}/v1/refunds", status=503, json=payloads.error("maint", "Soon"))
+    with pytest.raises(ServiceUnavailableError):
+        client.refunds.create("chg_1", 500)
+    assert len(mocked.calls) == 1
+    assert sleeps == []
 
 
 def test_post_gives_up_on_503_after_max_retries(
@@ -205,9 +226,13 @@ def test_put_and_delete_follow_the_post_rules(
     with pytest.raises(APIError):
         client.promo_codes.delete("A")
     mocked.delete(f"{BASE_URL}/v1/promo_codes/B", status=503)
-    mocked.delete(f"{BASE_URL}/v1/promo_codes/B", json=payloads.PROMO_CODE)
-    client.promo_codes.delete("B")
-    assert [call.request.method for call in mocked.calls] == ["PUT", "DELETE", "DELETE", "DELETE"]
+    with pytest.raises(ServiceUnavailableError):
+        client.promo_codes.delete("B")
+    mocked.delete(f"{BASE_URL}/v1/promo_codes/C", body=refused())
+    mocked.delete(f"{BASE_URL}/v1/promo_codes/C", json=payloads.PROMO_CODE)
+    client.promo_codes.delete("C")
+    methods = [call.request.method for call in mocked.calls]
+    assert methods == ["PUT", "DELETE", "DELETE", "DELETE", "DELETE"]
     assert len(sleeps) == 1
 
 

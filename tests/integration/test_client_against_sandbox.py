@@ -1,4 +1,7 @@
-"""Every client call over real HTTP against the sandbox: happy paths and documented errors."""
+"""Every client call over real HTTP against the sandbox: happy paths and documented errors.
+
+Against the ``classic`` dialect, whose answers these tests spell out; how the client copes with
+each other reading is in ``test_dialects.py``."""
 
 from __future__ import annotations
 
@@ -24,6 +27,8 @@ from django_accepton.client import (
 )
 
 CARD = "4242424242424242"
+
+pytestmark = pytest.mark.accepton_dialect("classic")
 
 
 def make_client(sandbox, **options) -> AcceptOn:

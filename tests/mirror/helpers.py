@@ -38,3 +38,10 @@ def fault(sandbox: SandboxServer, **spec: Any) -> None:
 
 def api_calls(sandbox: SandboxServer, method: str, path_prefix: str) -> int:
     return sandbox.state.request_count(method, path_prefix)
+
+
+def recurring(sandbox: SandboxServer, resource: str) -> str:
+    """The path plans or subscriptions are served under in the sandbox's dialect (the client
+    finds it): ``/v1/recurring/…`` unless the dialect serves only ``/v1/…``."""
+    plain = sandbox.state.dialect.recurring_paths == "plain"
+    return f"/v1/{resource}" if plain else f"/v1/recurring/{resource}"

@@ -16,7 +16,8 @@ from django_accepton.services.promo_codes import (
 )
 from tests.mirror.helpers import fault
 
-pytestmark = pytest.mark.django_db
+# Money paths: run against every sandbox dialect (docs/api-calls.md).
+pytestmark = [pytest.mark.django_db, pytest.mark.accepton_dialects]
 
 
 def remote_codes(sandbox) -> dict[str, tuple[str, object]]:
@@ -25,22 +26,24 @@ def remote_codes(sandbox) -> dict[str, tuple[str, object]]:
 
 
 def test_create_mirrors_what_acceptOn_stored(accepton):
-    promo = create_promo_code("SPRING10", "percentage", Decimal("0.10"))
+    # A percentage is given as a percent and sent in the account's scale (fraction here).
+    promo = create_promo_code("SPRING10", "percentage", 10)
 
-    assert remote_codes(accepton) == {"SPRING10": ("percentage", 0.1)}
+    sent = 10 if accepton.state.dialect.percent_scale == "percent" else 0.1
+    assert remote_codes(accepton) == {"SPRING10": ("percentage", sent)}
     promo.refresh_from_db()
     assert (promo.environment, promo.name, promo.promo_type) == (
         "sandbox",
         "SPRING10",
         "percentage",
     )
-    assert promo.value == Decimal("0.1")
+    assert promo.value == Decimal(str(sent))
     assert promo.raw["object"] == "promo_code"
     assert promo.synced_at is not None
 
 
 def test_update_renames_on_acceptOn_and_keeps_the_row(accepton):
-    promo = create_promo_code("SPRING10", "percentage", "0.10")
+    promo = create_promo_code("SPRING10", "percentage", "10")
 
     updated = update_promo_code(promo, name="SUMMER5", promo_type="amount", value=500)
 

@@ -11,7 +11,8 @@ from django_accepton.services.subscriptions import cancel_subscription
 from django_accepton.services.sync import sync_subscriptions
 from tests.mirror.helpers import fault
 
-pytestmark = pytest.mark.django_db
+# Money paths: run against every sandbox dialect (docs/api-calls.md).
+pytestmark = [pytest.mark.django_db, pytest.mark.accepton_dialects]
 
 
 def test_create_plan_mirrors_acceptons_plan(accepton):

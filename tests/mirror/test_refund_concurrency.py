@@ -15,6 +15,7 @@ AMOUNT = 10_000
 
 
 @pytest.mark.postgres
+@pytest.mark.accepton_dialects
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_refunds_of_more_than_half_let_exactly_one_through(accepton):
     assert connection.vendor == "postgresql"

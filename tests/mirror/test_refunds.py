@@ -16,7 +16,8 @@ from django_accepton.services.refunds import (
 )
 from tests.mirror.helpers import api_calls, fault, verified_charge
 
-pytestmark = pytest.mark.django_db
+# Money paths: run against every sandbox dialect (docs/api-calls.md).
+pytestmark = [pytest.mark.django_db, pytest.mark.accepton_dialects]
 
 
 def remote_refunded(sandbox, charge_id: str) -> int:
@@ -123,16 +124,45 @@ def test_acceptons_refusal_is_recorded_and_releases_the_amount(accepton):
     assert remote_refunded(accepton, charge.pk) == 3000
 
 
-def test_maintenance_answer_means_nothing_was_refunded(accepton):
+def test_a_503_leaves_a_partial_refund_unknown_and_reserved_for_a_human(accepton):
+    # Whether a 503 came before or after the refund was processed is undocumented; a partial
+    # refund cannot be told from the charge's refunded flag either.
+    charge = verified_charge(accepton, 5000)
+    fault(accepton, status=503, path_prefix="/v1/refunds", count=3)
+
+    with pytest.raises(RefundOutcomeUnknown):
+        refund(charge, 1000)
+
+    assert api_calls(accepton, "POST", "/v1/refunds") == 1  # never sent again
+    charge.refresh_from_db()
+    assert charge.amount_refunded == 1000  # reserved
+    request = RefundRequest.objects.get()
+    assert request.state == RefundState.UNKNOWN
+
+    result = reconcile_refunds(older_than=0)
+
+    assert (result.succeeded, result.released, result.still_unknown) == (0, 0, 1)
+    request.refresh_from_db()
+    assert request.state == RefundState.UNKNOWN
+    assert "Check AcceptOn's dashboard" in request.error
+    charge.refresh_from_db()
+    assert charge.amount_refunded == 1000
+    processed = accepton.state.dialect.write_503 == "after"
+    assert remote_refunded(accepton, charge.pk) == (1000 if processed else 0)
+
+
+def test_a_503_on_a_full_refund_is_settled_by_reconciliation_either_way(accepton):
     charge = verified_charge(accepton, 5000)
     fault(accepton, status=503, path_prefix="/v1/refunds")
 
-    with pytest.raises(RefundDeclined):
-        refund(charge, 1000)
+    with pytest.raises(RefundOutcomeUnknown):
+        refund(charge, 5000)
+    result = reconcile_refunds(older_than=0)
 
+    processed = accepton.state.dialect.write_503 == "after"
+    assert (result.succeeded, result.released) == ((1, 0) if processed else (0, 1))
     charge.refresh_from_db()
-    assert charge.amount_refunded == 0
-    assert RefundRequest.objects.get().state == RefundState.FAILED
+    assert charge.amount_refunded == remote_refunded(accepton, charge.pk)
 
 
 def test_a_request_that_never_left_is_released(accepton, settings):

@@ -19,7 +19,8 @@ from django_accepton.services.verification import (
 from tests.concurrency import in_threads
 from tests.mirror.helpers import pay_token, verified_charge
 
-pytestmark = pytest.mark.django_db
+# Money paths: run against every sandbox dialect (docs/api-calls.md).
+pytestmark = [pytest.mark.django_db, pytest.mark.accepton_dialects]
 
 PRODUCT = {"amount": 2500, "currency": "usd", "description": "Order 77"}
 THREADS = 16

@@ -16,6 +16,7 @@ THREADS = 200
 
 
 @pytest.mark.postgres
+@pytest.mark.accepton_dialects
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_submissions_fulfil_once(accepton, signal_log, proof):
     assert connection.vendor == "postgresql"

@@ -41,6 +41,7 @@ def race(charge_id: str) -> tuple[Counter[str], list[int], list[BaseException]]:
 
 
 @pytest.mark.postgres
+@pytest.mark.accepton_dialects
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_partial_refunds_never_exceed_the_charge(accepton, proof):
     assert connection.vendor == "postgresql"

@@ -20,7 +20,8 @@ from django_accepton.models import TransactionToken
 from django_accepton.services.verification import verify_charge
 from tests.checkout.conftest import control, pay, render_form, token_in
 
-pytestmark = pytest.mark.django_db
+# Money paths: run against every sandbox dialect (docs/api-calls.md).
+pytestmark = [pytest.mark.django_db, pytest.mark.accepton_dialects]
 
 BATCH = 10
 PRICE = 4000

@@ -9,7 +9,8 @@ from django_accepton.models import Charge, Verification
 from django_accepton.services.verification import Reason, reverify_pending_charges, verify_charge
 from tests.checkout.conftest import pay, render_form, token_in
 
-pytestmark = pytest.mark.django_db
+# Money paths: run against every sandbox dialect (docs/api-calls.md).
+pytestmark = [pytest.mark.django_db, pytest.mark.accepton_dialects]
 
 FAULTS = {
     "503": {"status": 503},

@@ -81,15 +81,18 @@ def test_follow_up_tasks(accepton):
     assert tasks.reconcile_refunds_task.apply().get()["charges_checked"] == 0
 
 
+@pytest.mark.accepton_dialects
 def test_fan_out_writes_what_the_serial_sync_writes(accepton, eager):
     accepton.state.seed("promo_codes", 1050)
     accepton.state.clear_request_log()
 
     outcome = tasks.fan_out_sync.delay("promo_codes", pages_per_task=3).get()
 
-    assert outcome["ranges"] == 4
+    # Ranges only when the total cannot be the size of page 1 alone.
+    assert outcome["ranges"] == (4 if accepton.state.dialect.total == "list" else 1)
     assert PromoCode.objects.count() == 1050
-    assert accepton.state.request_count("GET", "/v1/promo_codes") == 11
+    # 11 pages, and page 1 once more by the range starting at page 2.
+    assert accepton.state.request_count("GET", "/v1/promo_codes") == 12
     state = SyncState.objects.get(resource="promo_codes")
     assert (state.last_result["created"], state.last_result["pages"]) == (1050, 11)
     assert state.lock_token == ""

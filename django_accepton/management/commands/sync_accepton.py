@@ -41,12 +41,14 @@ class ProgressBar:
         self.drawn = False
 
     def __call__(self, result: SyncResult) -> None:
-        total_pages = (
-            max(math.ceil(result.remote_total / PER_PAGE), 1)
-            if result.remote_total is not None
-            else None
-        )
         page = result.last_page
+        # What ``total`` counts is undocumented: it tells the number of pages only when it
+        # cannot be the size of one page, and the end is known once it is reached.
+        total_pages: int | None = None
+        if result.reached_end:
+            total_pages = page
+        elif result.remote_total is not None and result.remote_total > page * PER_PAGE:
+            total_pages = math.ceil(result.remote_total / PER_PAGE)
         if self.tty:
             done = min(page / total_pages, 1.0) if total_pages else 0.0
             filled = int(self.width * done)
