@@ -134,3 +134,27 @@ def test_customer_retry_after_503_finishes_the_same_claim(accepton):
     again = verify_charge(charge["id"], token_id)
     assert again.ok
     assert Charge.objects.get(pk=charge["id"]).attempts == 2
+
+
+def test_a_token_paid_twice_is_fulfilled_once(
+    accepton, signal_log, django_capture_on_commit_callbacks
+):
+    # Whether AcceptOn lets a txn_ token be paid twice is undocumented: either the form refuses
+    # the second payment, or a second charge exists and is refused here. Never two sales.
+    token_id = token_in(render_form(PRODUCT))
+    first = pay(accepton, token_id).json()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert verify_charge(first["id"], token_id).ok
+
+    second = pay(accepton, token_id)
+
+    if accepton.state.dialect.token_payments == "once":
+        assert second.status_code == 400
+        assert second.json()["error"]["type"] == "token_already_used"
+    else:
+        assert second.status_code == 201
+        with django_capture_on_commit_callbacks(execute=True):
+            result = verify_charge(second.json()["id"], token_id)
+        assert result.reason is Reason.TOKEN_ALREADY_FULFILLED
+        assert Charge.objects.get(pk=second.json()["id"]).verification == Verification.REJECTED
+    assert [entry[0] for entry in signal_log].count("verified") == 1
