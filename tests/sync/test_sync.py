@@ -312,3 +312,64 @@ def test_an_unreadable_object_is_counted_failed_and_the_page_goes_on(settings):
     assert sorted(Plan.objects.values_list("id", flat=True)) == ["pln_1", "pln_3", "pln_old"]
     # With an object unread, nobody can tell pln_old is gone: it is not marked.
     assert Plan.objects.get(pk="pln_old").deleted_at is None
+
+
+def test_a_second_sync_of_hundreds_of_codes_marks_none_deleted(accepton):
+    # Under a total that counts only the page, a sync that trusted total stopped at page 1 and
+    # the next one took the other 150 codes for deleted.
+    accepton.state.seed("promo_codes", 250)
+    assert sync_promo_codes().created == 250
+
+    again = sync_promo_codes()
+
+    assert (again.unchanged, again.deleted) == (250, 0)
+    assert PromoCode.objects.filter(deleted_at__isnull=True).count() == 250
+
+
+def test_codes_deleted_on_acceptOn_are_checked_two_hundred_a_run(accepton):
+    accepton.state.seed("promo_codes", 20)
+    sync_promo_codes()
+    # 230 rows AcceptOn no longer has (a wiped staging account, say).
+    PromoCode.objects.bulk_create(
+        PromoCode(environment="sandbox", name=f"GONE{n}", promo_type="amount", value=1)
+        for n in range(230)
+    )
+    accepton.state.clear_request_log()
+
+    first = sync_promo_codes()
+
+    # Each unseen row is asked about before it is marked deleted, at most 200 a run.
+    assert accepton.state.request_count("GET", "/v1/promo_codes/") == 200
+    assert first.deleted == 200
+    second = sync_promo_codes()
+    assert second.deleted == 30
+    gone = PromoCode.objects.filter(deleted_at__isnull=False)
+    assert set(gone.values_list("name", flat=True)) == {f"GONE{n}" for n in range(230)}
+
+
+@responses.activate
+def test_a_listing_whose_pages_repeat_marks_nothing_deleted(settings):
+    # A server that ignores page on promo codes: the sandbox only does that on charges.
+    settings.ACCEPTON = {
+        "ENVIRONMENT": "staging",
+        "BASE_URL": "https://accepton.test",
+        "SECRET_KEY": "skey_" + "0" * 32,
+        "PUBLIC_KEY": "pkey_" + "0" * 16,
+        "MAX_RETRIES": 0,
+    }
+    codes = [
+        {"object": "promo_code", "name": f"C{n}", "promo_type": "amount", "value": 100}
+        for n in range(100)
+    ]
+    for _ in range(2):
+        responses.get(
+            "https://accepton.test/v1/promo_codes",
+            json={"object": "list", "total": 100, "data": codes},
+        )
+    PromoCode.objects.create(environment="staging", name="ELSEWHERE", promo_type="amount", value=1)
+
+    result = sync_promo_codes()
+
+    assert (result.created, result.incomplete, result.deleted) == (100, True, 0)
+    assert PromoCode.objects.get(name="ELSEWHERE").deleted_at is None
+    assert len(responses.calls) == 2  # no page 3, no look-ups
