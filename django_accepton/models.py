@@ -277,7 +277,7 @@ class Plan(ListedMirror):
         validators=[RegexValidator(RECURRING_TOKEN_RE, _("A recurring token looks like rtx_…."))],
         help_text=_(
             "The rtx_ token made for this plan in AcceptOn's dashboard; customers pay it to "
-            "subscribe. The sandbox makes its own."
+            "subscribe. Made on first use when RECURRING_TOKEN_MAKER is set."
         ),
     )
 
@@ -315,7 +315,7 @@ class Subscription(models.Model):
     email = models.CharField(max_length=254, blank=True)
     last_billed_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(
-        null=True, blank=True, help_text=_("Only when AcceptOn sends it (the sandbox does).")
+        null=True, blank=True, help_text=_("Only when AcceptOn sends one (no document shows it).")
     )
     raw = models.JSONField(default=dict, blank=True)
     synced_at = models.DateTimeField(

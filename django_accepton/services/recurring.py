@@ -57,8 +57,8 @@ def recurring_token_for(plan: Plan) -> TransactionToken:
     """The ``TransactionToken`` row of ``plan``'s recurring token, recorded on first use.
 
     Its amount, currency and description are the plan's price, currency and name, and its
-    target is the plan. The first use asks AcceptOn about the token (and, in the sandbox, has
-    one made by ``RECURRING_TOKEN_MAKER``); later uses cost one query.
+    target is the plan. The first use asks AcceptOn about the token (and, when the plan has none
+    and ``RECURRING_TOKEN_MAKER`` is set, has one made); later uses cost one query.
 
     Raises :class:`RecurringTokenMissing` when no token is set and none can be made,
     :class:`RecurringTokenMismatch` when AcceptOn says the token is for another plan or price,
@@ -117,8 +117,8 @@ def _describes(row: TransactionToken, plan: Plan, environment: str) -> bool:
 
 
 def _check(remote: RemoteToken, plan: Plan) -> None:
-    # AcceptOn documents none of these fields for rtx_ tokens; the sandbox sends them all.
-    # Each is compared only when present.
+    # AcceptOn documents none of these fields for rtx_ tokens: each is compared only when
+    # present.
     if remote.type and remote.type != "recurring":
         raise RecurringTokenMismatch(f"{remote.id} is not a recurring token ({remote.type}).")
     plan_id = remote.raw.get("plan_id")
@@ -217,8 +217,9 @@ def _linked(ids: list[str]) -> set[str]:
 def subscription_candidates(remote: RemoteCharge, plan_id: str) -> list[RemoteSubscription]:
     """AcceptOn's active subscriptions to ``plan_id`` of the charge's payer (its metadata
     email), the likeliest first: the one created closest to the charge when both times are
-    known (the sandbox's are), else the newest. Empty without an email. Network only: call it
-    outside transactions; ``AcceptOnError`` reaches the caller."""
+    known (no source gives subscriptions a creation time), else in AcceptOn's order. Empty
+    without an email. Network only: call it outside transactions; ``AcceptOnError`` reaches
+    the caller."""
     email = payer_email(remote)
     if not email or not plan_id:
         return []

@@ -18,7 +18,7 @@ MIRRORED_FIELDS = ("plan", "active", "email", "last_billed_at", "created", "raw"
 
 
 def remote_created(remote: RemoteSubscription) -> datetime | None:
-    # AcceptOn's subscriptions carry no creation time; the sandbox's do. Never fail over it.
+    # No source gives subscriptions a creation time: read one if it is there, never fail over it.
     for key in ("created_at", "created"):
         try:
             value = parse_datetime(remote.raw.get(key), key)
