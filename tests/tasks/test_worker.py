@@ -25,6 +25,7 @@ def redis_reachable() -> str | None:
 
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.accepton_dialects
 def test_a_worker_runs_the_sync_tasks_over_redis(accepton):
     reason = redis_reachable()
     if reason:
@@ -39,8 +40,10 @@ def test_a_worker_runs_the_sync_tasks_over_redis(accepton):
 
     assert (synced["created"], synced["pages"]) == (150, 2)
     assert PromoCode.objects.count() == 150
-    assert fanned["ranges"] == 2
-    assert (finished["created"], finished["pages"], finished["requests"]) == (450, 5, 5)
+    # Ranges only when total cannot be the size of page 1 alone; the range from page 2 reads
+    # page 1 again to tell whether AcceptOn honours paging.
+    assert fanned["ranges"] == (2 if accepton.state.dialect.total == "list" else 1)
+    assert (finished["created"], finished["pages"], finished["requests"]) == (450, 5, 6)
     assert Subscription.objects.count() == 450
     state = SyncState.objects.get(resource="subscriptions")
     assert (state.lock_token, state.last_result["created"]) == ("", 450)
