@@ -12,6 +12,7 @@ from .errors import bad_request
 _INT = re.compile(r"[+-]?\d+")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _CURRENCY = re.compile(r"[A-Za-z]{3}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 
 PERIOD_UNITS = ("month", "year")
 PROMO_TYPES = ("amount", "fixed_price", "percentage")
@@ -68,6 +69,13 @@ def currency(value: object, default: str | None) -> str | None:
     if not isinstance(value, str) or not _CURRENCY.fullmatch(value.strip()):
         raise bad_request("invalid_currency", "The currency must be a three-letter ISO 4217 code.")
     return value.strip().lower()
+
+
+def email(value: object) -> str:
+    """An email address without its surrounding spaces; only its shape is checked."""
+    if not isinstance(value, str) or not _EMAIL.fullmatch(value.strip()):
+        raise bad_request("invalid_email", "The email address is invalid.")
+    return value.strip()
 
 
 def required_name(value: object) -> str:
