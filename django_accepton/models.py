@@ -208,6 +208,13 @@ class RefundRequest(models.Model):
         max_length=16, choices=RefundState.choices, default=RefundState.REQUESTED
     )
     error = models.TextField(blank=True)
+    # What AcceptOn said of the charge's `refunded` flag just before the refund was sent (None:
+    # it could not be asked). Reconciliation can only confirm a refund the flag was off before.
+    refunded_before = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text=_("AcceptOn's 'refunded' flag on the charge just before this refund was sent."),
+    )
     refund = models.OneToOneField(
         Refund, null=True, blank=True, on_delete=models.SET_NULL, related_name="request"
     )

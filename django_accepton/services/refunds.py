@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from django_accepton.api import current_environment, get_client
 from django_accepton.client import (
+    AcceptOn,
     AcceptOnError,
     APIConnectionError,
     AuthenticationError,
@@ -101,8 +102,10 @@ def refund(
     charge_id = charge.pk if isinstance(charge, Charge) else charge
     amount = _check_amount(amount)
     request = _reserve(charge_id, amount, (reason or "").strip()[:255], requested_by)
+    client = get_client()
+    _note_flag_before(client, request)
     try:
-        remote = get_client().refunds.create(charge_id, amount)
+        remote = client.refunds.create(charge_id, amount)
     except (InvalidRequestError, AuthenticationError) as exc:
         _release(request, f"AcceptOn refused the refund: {exc.message}")
         raise RefundDeclined(exc.message, request=request) from exc
@@ -120,6 +123,19 @@ def refund(
         _mark_unknown(request, f"{type(exc).__name__}: {exc}")
         raise
     return _record_success(request, remote)
+
+
+def _note_flag_before(client: AcceptOn, request: RefundRequest) -> None:
+    """Record AcceptOn's ``refunded`` flag as it is before the refund goes out: only a flag that
+    was off then can show later that this refund happened (see :func:`reconcile_refunds`).
+    A failure to ask costs nothing but that proof."""
+    try:
+        flag = client.charges.retrieve(request.charge_id).refunded
+    except AcceptOnError as exc:
+        logger.info("Charge %s could not be read before its refund: %s", request.charge_id, exc)
+        return
+    RefundRequest.objects.filter(pk=request.pk).update(refunded_before=flag)
+    request.refunded_before = flag
 
 
 def _reserve(charge_id: str, amount: int, reason: str, requested_by: Any) -> RefundRequest:
@@ -256,9 +272,12 @@ def reconcile_refunds(*, older_than: int | None = None) -> ReconcileResult:
 
     - flag off, and the request was for everything left of the charge: had it happened, the
       charge would be fully refunded and the flag on under either reading. Released.
-    - flag on, and the request with the refunds that succeeded before it covers the whole
-      charge: under the first reading the charge is fully refunded; under the second a refund
-      was made, and this is the only one asked for that was not yet accounted for. Succeeded.
+    - flag on now, off just before the request was sent (``refunded_before``), the only
+      unsettled request of the charge, and with the refunds that succeeded before it covering
+      the whole charge: under the first reading the charge is fully refunded; under the second
+      a refund was made since this one was sent, and it is the only one asked for. Succeeded.
+      (A refund made in AcceptOn's dashboard in those seconds is the one case this cannot tell
+      apart.)
 
     Anything else (a partial request) stays ``unknown``, reserved, for a human.
     """
@@ -290,7 +309,8 @@ def reconcile_refunds(*, older_than: int | None = None) -> ReconcileResult:
             whole = charge.amount or 0
             for request in requests:
                 covers_the_rest = before + request.amount >= whole
-                if remote.refunded and covers_the_rest and len(requests) == 1:
+                flag_was_off = request.refunded_before is False
+                if remote.refunded and flag_was_off and covers_the_rest and len(requests) == 1:
                     request.state, request.error = RefundState.SUCCEEDED, CONFIRMED_NOTE
                     result.succeeded += 1
                 elif not remote.refunded and covers_the_rest:

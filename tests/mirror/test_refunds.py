@@ -262,3 +262,30 @@ def test_a_crash_after_the_request_was_committed_keeps_the_reservation(accepton,
     assert RefundRequest.objects.get().state == RefundState.UNKNOWN
     charge.refresh_from_db()
     assert charge.amount_refunded == 1500
+
+
+def test_an_unknown_refund_after_an_earlier_partial_one_is_confirmed_only_if_proven(accepton):
+    # Where 'refunded' turns on at the first refund, it proves nothing about a later one: the
+    # second request stays for a human instead of being taken for done.
+    charge = verified_charge(accepton, 5000)
+    refund(charge, 2000)
+    fault(accepton, status=503, path_prefix="/v1/refunds", method="POST")
+    with pytest.raises(RefundOutcomeUnknown):
+        refund(charge, 3000)
+
+    result = reconcile_refunds(older_than=0)
+
+    dialect = accepton.state.dialect
+    processed = dialect.write_503 == "after"
+    request = RefundRequest.objects.get(amount=3000)
+    if dialect.refunded_flag == "any":
+        assert request.refunded_before is True
+        assert (request.state, result.still_unknown) == (RefundState.UNKNOWN, 1)
+    elif processed:
+        assert (request.state, result.succeeded) == (RefundState.SUCCEEDED, 1)
+    else:
+        assert (request.state, result.released) == (RefundState.FAILED, 1)
+    charge.refresh_from_db()
+    # Never less reserved than AcceptOn refunded: nothing can go out twice.
+    assert charge.amount_refunded >= remote_refunded(accepton, charge.pk)
+    assert remote_refunded(accepton, charge.pk) == (5000 if processed else 2000)
