@@ -17,7 +17,7 @@ through here:
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 FRACTION = "fraction"
 PERCENT = "percent"
@@ -67,15 +67,22 @@ def possible_prices(amount: int, promo_type: str, value: Decimal) -> set[int]:
     """Every price the code can leave under a documented reading of its value.
 
     A percentage is read as a fraction only up to 1 and as a percent only up to 100, so a
-    value never reads as more than everything off.
+    value never reads as more than everything off. How AcceptOn rounds a percentage discount
+    to the minor unit is undocumented too: the discount rounded down and up are both taken
+    (half up, :func:`price_after`'s rule, is one of the two).
     """
     if promo_type != "percentage":
         return {price_after(amount, promo_type, value, FRACTION)}
     prices = set()
-    if value <= 1:
-        prices.add(price_after(amount, promo_type, value, FRACTION))
-    if value <= 100:
-        prices.add(price_after(amount, promo_type, value, PERCENT))
+    for scale, limit in ((FRACTION, 1), (PERCENT, 100)):
+        if value > limit:
+            continue
+        off = Decimal(amount) * percent_off(value, scale) / 100
+        for rounded in (
+            off.to_integral_value(rounding=ROUND_FLOOR),
+            off.to_integral_value(rounding=ROUND_CEILING),
+        ):
+            prices.add(min(max(amount - int(rounded), 0), amount))
     return prices
 
 

@@ -47,7 +47,7 @@ class Service:
         )
 
     def lookup(self, method: str, path: str, parse: Callable[[Any], R]) -> R:
-        """A call that addresses one object by its path and sends nothing else: any 400 it gets
+        """A read that addresses one object by its path and sends nothing else: any 400 it gets
         can only be about that object, so it is ``NotFoundError`` whatever its error type.
         (AcceptOn's documents show 400 for some unknown objects and 404 for others, and say
         nothing for subscriptions and promo codes.)"""
@@ -199,10 +199,14 @@ class Charges(Service):
                 high: DateParam = end.date()  # the last day of the window, plus one
                 filters = self.filters(None, low, high, "created_at", "asc")
             else:
+                # A second's margin for bounds that exclude themselves, kept inside the day: a
+                # server that reads only the date then sees this day alone.
                 second = timedelta(seconds=1)
+                day_start = _midnight(start.date())
+                day_end = day_start + timedelta(days=1) - timedelta(milliseconds=1)
                 filters = self.filters(None, None, None, "created_at", "asc")
-                filters["start_date"] = (start - second).isoformat()
-                filters["end_date"] = (end + second).isoformat()
+                filters["start_date"] = max(start - second, day_start).isoformat()
+                filters["end_date"] = min(end + second, day_end).isoformat()
             page = self.fetch_page(self.path, parse_item, filters, 1, per_page)
             inside = [
                 item
@@ -509,6 +513,8 @@ class PromoCodes(Service):
         )
 
     def delete(self, name: str) -> PromoCode:
-        """Delete a code; AcceptOn answers with the deleted code."""
+        """Delete a code; AcceptOn answers with the deleted code. A 400 is left as it is (not
+        read as "not found"): a delete is a write, and taking a refusal for an absence would
+        leave a live code believed gone; retrieve the code to tell."""
         segment = check.path_segment(name, "name")
-        return self.lookup(self.delete_method, f"{self.path}/{segment}", PromoCode.from_json)
+        return self.request(self.delete_method, f"{self.path}/{segment}", PromoCode.from_json)

@@ -11,7 +11,6 @@ meet. The mirror keeps the value exactly as AcceptOn stores it.
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime
 from decimal import Decimal
 
@@ -130,7 +129,21 @@ def delete_promo_code(promo: PromoCode | int) -> None:
     """Delete on AcceptOn, then locally. A code AcceptOn no longer knows is deleted locally
     too: the state asked for is reached either way."""
     row = _row(promo)
-    with contextlib.suppress(NotFoundError):
-        get_client().promo_codes.delete(row.name)
+    client = get_client()
+    try:
+        client.promo_codes.delete(row.name)
+    except NotFoundError:
+        pass
+    except InvalidRequestError as exc:
+        # What AcceptOn answers for an unknown code is undocumented: a 400 means "gone" only
+        # if the code itself cannot be found.
+        if exc.http_status != 400:
+            raise
+        try:
+            client.promo_codes.retrieve(row.name)
+        except NotFoundError:
+            pass
+        else:
+            raise
     # A queryset delete leaves the caller's instance (and its pk) intact, for the admin's log.
     PromoCode.objects.filter(pk=row.pk).delete()

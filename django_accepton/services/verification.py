@@ -37,7 +37,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from django_accepton import signals
@@ -274,7 +274,6 @@ def _confirm(charge_id: str, token: TransactionToken) -> VerificationResult:
     client = get_client()
     try:
         remote = client.charges.retrieve(charge_id)
-        discount = _discount(remote, token)
     except NotFoundError:
         deleted, _ = Charge.objects.filter(pk=charge_id, verification=Verification.PENDING).delete()
         if deleted:
@@ -285,6 +284,10 @@ def _confirm(charge_id: str, token: TransactionToken) -> VerificationResult:
 
     # The subscription AcceptOn created for a payment of a recurring token, looked up before
     # the transaction (no network call while rows are locked) and only for a charge that pays.
+    try:
+        discount = _discount(remote, token)
+    except AcceptOnError as exc:  # the codes could not be read: judged once they can
+        return _stays_pending(charge_id, token, exc)
     discounted = discount[1] if discount is not None else None
     candidates = []
     if token.is_recurring and _judge(remote, token, discounted) is Reason.OK:
@@ -387,9 +390,10 @@ def _discount(remote: RemoteCharge, token: TransactionToken) -> tuple[str, int] 
     codes are not accepted, or no code explains it.
 
     The evidence, cheapest first: the code the charge's metadata names (fetched, never
-    trusted by name alone), the mirrored codes, then AcceptOn's own list (up to
-    ``PROMO_PAGES`` pages). Network only: call it outside transactions; ``AcceptOnError``
-    other than "not found" reaches the caller.
+    trusted by name alone), the mirrored codes (including those deleted after the payment),
+    then AcceptOn's own list (up to ``PROMO_PAGES`` pages). Network only: call it outside
+    transactions; an ``AcceptOnError`` (the list could not be read) reaches the caller, which
+    keeps the claim pending rather than refuse a payment it cannot judge yet.
     """
     charged = remote.amount
     if charged >= token.amount or not get_settings().accept_promo_codes:
@@ -404,7 +408,11 @@ def _discount(remote: RemoteCharge, token: TransactionToken) -> tuple[str, int] 
         else:
             if charged in promo.possible_prices(token.amount):
                 return promo.name, charged
-    mirrored = PromoCode.objects.filter(environment=token.environment, deleted_at__isnull=True)
+    # A code deleted after the payment still explains it.
+    alive = Q(deleted_at__isnull=True)
+    if remote.created is not None:
+        alive |= Q(deleted_at__gte=remote.created)
+    mirrored = PromoCode.objects.filter(alive, environment=token.environment)
     for name, promo_type, value in mirrored.values_list("name", "promo_type", "value"):
         if _explains(promo_type, value, token.amount, charged):
             return name, charged

@@ -8,6 +8,9 @@ import pytest
 from django.urls import reverse
 
 from django_accepton.models import Charge, TransactionToken, Verification
+from django_accepton.services.promo_codes import create_promo_code
+from django_accepton.services.sync import sync_promo_codes
+from django_accepton.services.verification import Reason, reverify_pending_charges, verify_charge
 from tests.checkout.conftest import pay, render_form, token_in
 
 # Money paths: run against every sandbox dialect (docs/api-calls.md).
@@ -78,8 +81,6 @@ def test_uri_escaped_response_is_read(accepton, client):
 
 
 def test_promo_code_lowers_the_price_by_its_own_rule(accepton, client):
-    from django_accepton.services.promo_codes import create_promo_code
-
     create_promo_code("TENOFF", "percentage", 10)  # sent in the account's scale
     token_id = token_in(render_form(PRODUCT))
     charge = pay(accepton, token_id, promo_code="TENOFF").json()
@@ -92,6 +93,37 @@ def test_promo_code_lowers_the_price_by_its_own_rule(accepton, client):
     assert answer["Location"].startswith(reverse("accepton:success"))
     row = Charge.objects.get(pk=charge["id"])
     assert (row.verification, row.amount, row.promo_code) == (Verification.VERIFIED, 2250, "TENOFF")
+
+
+def test_a_code_deleted_after_the_payment_still_explains_it(accepton):
+    create_promo_code("FLASH10", "percentage", 10)
+    token_id = token_in(render_form(PRODUCT))
+    charge = pay(accepton, token_id, promo_code="FLASH10").json()
+    # The flash sale ends in AcceptOn's dashboard before the claim is judged; the sync sees it.
+    accepton.state.delete_promo_code("FLASH10")
+    assert sync_promo_codes().deleted == 1
+
+    result = verify_charge(charge["id"], token_id)
+
+    assert result.ok
+    assert Charge.objects.get(pk=charge["id"]).promo_code == "FLASH10"
+
+
+def test_a_discount_that_cannot_be_judged_yet_keeps_the_claim_pending(accepton):
+    accepton.state.create_promo_code("QUIET", "amount", 500)  # not mirrored here
+    token_id = token_in(render_form(PRODUCT))
+    charge = pay(accepton, token_id, promo_code="QUIET").json()
+    accepton.state.add_fault({"status": 404, "path_prefix": "/v1/promo_codes", "count": 3})
+
+    result = verify_charge(charge["id"], token_id)
+
+    # The promo list answered 404: the charge itself exists, so the claim is kept.
+    assert result.reason is Reason.API_UNAVAILABLE
+    assert Charge.objects.get(pk=charge["id"]).verification == Verification.PENDING
+    accepton.state.clear_faults()
+    (again,) = reverify_pending_charges(older_than=0)
+    assert again.ok
+    assert Charge.objects.get(pk=charge["id"]).promo_code == "QUIET"
 
 
 def test_success_page_shows_the_charge(accepton, client):

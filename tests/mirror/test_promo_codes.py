@@ -79,6 +79,18 @@ def test_a_server_error_on_delete_leaves_the_row(accepton):
     assert "KEEP" in remote_codes(accepton)
 
 
+def test_a_refused_delete_of_a_live_code_leaves_the_row(accepton):
+    # A 400 to a delete is not "not found" until the code itself cannot be found.
+    promo = create_promo_code("LIVE", "percentage", 90)
+    fault(accepton, status=400, path_prefix="/v1/promo_codes/LIVE", method="DELETE")
+
+    with pytest.raises(InvalidRequestError):
+        delete_promo_code(promo)
+
+    assert PromoCode.objects.filter(pk=promo.pk).exists()
+    assert "LIVE" in remote_codes(accepton)
+
+
 def test_delete_removes_it_on_both_sides(accepton):
     promo = create_promo_code("GONE", "amount", 100)
 
