@@ -329,14 +329,19 @@ class Page(Generic[T]):
 
     @property
     def has_more(self) -> bool:
-        """Whether the next page may hold more: this page is full. More items than asked for
-        means the server ignored paging and sent everything at once."""
-        return len(self.data) == self.per_page
+        """Whether the next page may hold more: this page is full, or ``total`` proves more
+        (a server that ignores ``per_page`` and sends smaller pages). More items than asked
+        for means the server ignored paging and sent everything at once."""
+        if len(self.data) > self.per_page:
+            return False
+        return len(self.data) == self.per_page or (bool(self.data) and self.total_proves_more)
 
     @property
     def total_proves_more(self) -> bool:
-        """``total`` can only be read as "all matches" and says pages follow this one."""
-        return self.total is not None and self.total > self.page * self.per_page
+        """``total`` can only be read as "all matches" and says objects follow this page's."""
+        if self.total is None:
+            return False
+        return self.total > (self.page - 1) * self.per_page + len(self.data)
 
     def repeats(self, other: Page[Any]) -> bool:
         """Most of this page is what ``other`` (the page before) held: the server ignored

@@ -573,7 +573,15 @@ def finish_sync(run: SyncRun, results: Iterable[SyncResult]) -> SyncResult:
         abandon_sync(run, exc)
         raise
     total.seconds = (timezone.now() - run.started_at).total_seconds()
-    if not run.dry_run:
+    if not run.dry_run and total.incomplete:
+        # Not a success: the next incremental run starts from the last complete one, so what
+        # this one could not read is read again.
+        _release(
+            run,
+            last_result=total.as_dict(),
+            last_error="The listing was incomplete (see the warnings); the last success stays.",
+        )
+    elif not run.dry_run:
         _release(
             run,
             last_success_started_at=run.started_at,

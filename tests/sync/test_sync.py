@@ -18,6 +18,7 @@ from django_accepton.services.sync import (
     SyncAlreadyRunning,
     SyncError,
     SyncLockLost,
+    SyncResult,
     finish_sync,
     page_ranges,
     start_sync,
@@ -373,3 +374,19 @@ def test_a_listing_whose_pages_repeat_marks_nothing_deleted(settings):
     assert (result.created, result.incomplete, result.deleted) == (100, True, 0)
     assert PromoCode.objects.get(name="ELSEWHERE").deleted_at is None
     assert len(responses.calls) == 2  # no page 3, no look-ups
+
+
+def test_an_incomplete_charge_sync_keeps_the_last_success(accepton):
+    sync_charges()
+    state = SyncState.objects.get(resource="charges")
+    success = state.last_success_started_at
+    run = start_sync("charges")
+    part = SyncResult(resource="charges", environment="sandbox", reached_end=True)
+    part.incomplete = True  # a day with more charges than a page, paging and time ignored
+
+    finish_sync(run, [part])
+
+    state.refresh_from_db()
+    assert state.last_success_started_at == success
+    assert "incomplete" in state.last_error
+    assert state.lock_token == ""
