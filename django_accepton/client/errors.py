@@ -10,9 +10,7 @@ from typing import Any
 # What it answers for a missing subscription or promo code is undocumented: the client's calls
 # that address one object and send no parameters also read any 400 as "not found"
 # (``Service.lookup``), since there is nothing else such a request could have got wrong.
-NOT_FOUND_ERROR_TYPES = frozenset(
-    {"invalid_charge_id", "invalid_plan_id", "invalid_token", "invalid_subscription_id"}
-)
+NOT_FOUND_ERROR_TYPES = frozenset({"invalid_charge_id", "invalid_plan_id", "invalid_token"})
 
 
 class AcceptOnError(Exception):
