@@ -26,20 +26,11 @@ from django_accepton.client import (
     TransactionToken,
 )
 
+from . import make_client
+
 CARD = "4242424242424242"
 
 pytestmark = pytest.mark.accepton_dialect("classic")
-
-
-def make_client(sandbox, **options) -> AcceptOn:
-    options.setdefault("max_retries", 0)
-    return AcceptOn(
-        sandbox.secret_key,
-        environment="sandbox",
-        base_url=sandbox.url,
-        sleep=lambda seconds: None,
-        **options,
-    )
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from datetime import date, timedelta
 import pytest
 
 from django_accepton.client import (
-    AcceptOn,
     InvalidRequestError,
     NotFoundError,
     PagingIgnored,
@@ -19,18 +18,9 @@ from django_accepton.client import (
 )
 from django_accepton.sandbox.dialects import CHOICES, Dialect
 
+from . import make_client
+
 CARD = "4242424242424242"
-
-
-def make_client(sandbox, **options) -> AcceptOn:
-    options.setdefault("max_retries", 0)
-    return AcceptOn(
-        sandbox.secret_key,
-        environment="sandbox",
-        base_url=sandbox.url,
-        sleep=lambda seconds: None,
-        **options,
-    )
 
 
 def speak(sandbox, **switches: str) -> None:

@@ -30,6 +30,15 @@ from django_accepton.services.sync import (
 )
 from tests.mirror.helpers import fault, recurring
 
+# A staging account answered by `responses`, for what the sandbox cannot send.
+STUBBED_STAGING = {
+    "ENVIRONMENT": "staging",
+    "BASE_URL": "https://accepton.test",
+    "SECRET_KEY": "skey_" + "0" * 32,
+    "PUBLIC_KEY": "pkey_" + "0" * 16,
+    "MAX_RETRIES": 0,
+}
+
 # Money paths: run against every sandbox dialect (docs/api-calls.md).
 pytestmark = [pytest.mark.django_db, pytest.mark.accepton_dialects]
 
@@ -285,13 +294,7 @@ def test_page_ranges_cover_every_page_once():
 @responses.activate
 def test_an_unreadable_object_is_counted_failed_and_the_page_goes_on(settings):
     # The sandbox only sends well-formed plans; a server sending a broken one is simulated.
-    settings.ACCEPTON = {
-        "ENVIRONMENT": "staging",
-        "BASE_URL": "https://accepton.test",
-        "SECRET_KEY": "skey_" + "0" * 32,
-        "PUBLIC_KEY": "pkey_" + "0" * 16,
-        "MAX_RETRIES": 0,
-    }
+    settings.ACCEPTON = STUBBED_STAGING
     plan = {"object": "plan", "name": "Gold", "amount": 1500, "currency": "usd"}
     responses.get(
         "https://accepton.test/v1/recurring/plans",
@@ -351,13 +354,7 @@ def test_codes_deleted_on_acceptOn_are_checked_two_hundred_a_run(accepton):
 @responses.activate
 def test_a_listing_whose_pages_repeat_marks_nothing_deleted(settings):
     # A server that ignores page on promo codes: the sandbox only does that on charges.
-    settings.ACCEPTON = {
-        "ENVIRONMENT": "staging",
-        "BASE_URL": "https://accepton.test",
-        "SECRET_KEY": "skey_" + "0" * 32,
-        "PUBLIC_KEY": "pkey_" + "0" * 16,
-        "MAX_RETRIES": 0,
-    }
+    settings.ACCEPTON = STUBBED_STAGING
     codes = [
         {"object": "promo_code", "name": f"C{n}", "promo_type": "amount", "value": 100}
         for n in range(100)
