@@ -38,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "PROMO_PERCENT_SCALE": "fraction",
     "RECURRING_TOKEN_MAKER": None,
     "SANDBOX_DIALECT": None,
+    "REFUND_UNFULFILLED": False,
 }
 PERCENT_SCALES = ("fraction", "percent")
 
@@ -63,6 +64,7 @@ class AcceptOnSettings:
     promo_percent_scale: str = "fraction"
     recurring_token_maker: str | None = None
     sandbox_dialect: str | None = None
+    refund_unfulfilled: bool = False
 
     @property
     def uses_embedded_sandbox(self) -> bool:
@@ -110,6 +112,7 @@ def get_settings() -> AcceptOnSettings:
         promo_percent_scale=_choice(merged, "PROMO_PERCENT_SCALE", PERCENT_SCALES),
         recurring_token_maker=merged["RECURRING_TOKEN_MAKER"] or None,
         sandbox_dialect=merged["SANDBOX_DIALECT"] or None,
+        refund_unfulfilled=bool(merged["REFUND_UNFULFILLED"]),
     )
 
 

@@ -44,6 +44,16 @@ class TransactionToken(models.Model):
     )
     # Identifies "the same thing at the same price" so that re-rendering a page reuses the token.
     fingerprint = models.CharField(max_length=64, db_index=True, editable=False)
+    quantity = models.PositiveIntegerField(
+        default=1, help_text=_("How many of the target one payment buys.")
+    )
+    sold_once = models.BooleanField(
+        default=True,
+        help_text=_(
+            "The target is sold once (an order): a second paid charge for it is never fulfilled. "
+            "Off for a catalogue product, where every paid token is a sale."
+        ),
+    )
 
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     consumed_at = models.DateTimeField(
@@ -121,6 +131,21 @@ class Charge(models.Model):
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)
 
+    # What this charge sold, when it is sold once (an order): at most one verified charge per
+    # sale key, which the database enforces across tokens (see services.verification).
+    sale_key = models.CharField(  # noqa: DJ001 - NULL is "no sale", outside the unique key
+        max_length=128, null=True, blank=True, editable=False
+    )
+    # The store was told (charge_verified, every receiver returned): see services.fulfilment.
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+    delivery_attempts = models.PositiveIntegerField(default=0)
+    delivery_started_at = models.DateTimeField(null=True, blank=True)
+    delivery_error = models.TextField(blank=True)
+    # Money AcceptOn took that the store did not fulfil: why, and when a human (or the
+    # automatic refund policy) settled it. See services.attention.
+    attention = models.CharField(max_length=32, blank=True, db_index=True)
+    attention_resolved_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         verbose_name = _("charge")
         ordering = ("-claimed_at",)
@@ -137,6 +162,12 @@ class Charge(models.Model):
                 condition=Q(verification="verified", recurring=False),
                 name="accepton_one_verified_charge_per_token",
             ),
+            # ...and of a second sale of one order, whatever token paid for it.
+            models.UniqueConstraint(
+                fields=("sale_key",),
+                condition=Q(verification="verified", sale_key__isnull=False),
+                name="accepton_one_verified_charge_per_sale",
+            ),
         )
 
     def __str__(self) -> str:
@@ -147,9 +178,16 @@ class Charge(models.Model):
         return max((self.amount or 0) - self.amount_refunded, 0)
 
     @property
+    def needs_attention(self) -> bool:
+        """AcceptOn took money the store did not fulfil, and nobody has settled it yet."""
+        return bool(self.attention) and self.attention_resolved_at is None
+
+    @property
     def is_refundable(self) -> bool:
-        """Verified, with something left to refund: what the admin offers to refund."""
-        return self.verification == Verification.VERIFIED and self.refundable_amount > 0
+        """What the admin offers to refund: a verified charge, or one that needs attention,
+        with something left to refund, that AcceptOn does not report refunded."""
+        refundable_kind = self.verification == Verification.VERIFIED or self.needs_attention
+        return refundable_kind and self.refundable_amount > 0 and not self.refunded
 
 
 class Refund(models.Model):

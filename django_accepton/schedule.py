@@ -50,4 +50,14 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "django_accepton.reconcile_refunds",
         "schedule": timedelta(minutes=10),
     },
+    # charge_verified again for verified charges whose receivers failed, until they succeed.
+    "accepton-redeliver-fulfilments": {
+        "task": "django_accepton.redeliver_fulfilments",
+        "schedule": timedelta(minutes=2),
+    },
+    # Does nothing unless ACCEPTON["REFUND_UNFULFILLED"] is on.
+    "accepton-refund-unfulfilled": {
+        "task": "django_accepton.refund_unfulfilled",
+        "schedule": timedelta(minutes=15),
+    },
 }

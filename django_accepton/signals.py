@@ -9,6 +9,16 @@ receiver never acts on a decision that was rolled back, and each is sent once pe
     and ``charge.subscription`` the subscription AcceptOn created for this payment (``None``
     if none of the payer's subscriptions to the plan could be found).
 
+    Sent by :mod:`django_accepton.services.fulfilment` with ``send_robust`` until every receiver
+    returns: a receiver that raises is called again later, with the same charge. Make its effect
+    once (a conditional update, or a row unique per charge id).
+
+``charge_needs_attention(sender=Charge, charge, reason)``
+    AcceptOn took money for this charge and the store did not fulfil it (``reason`` says why:
+    ``amount_mismatch``, ``order_already_paid``, ``token_already_fulfilled``, …). It is listed in
+    the admin under "Needs attention" with a refund button; ``REFUND_UNFULFILLED`` refunds such
+    charges automatically. Sent once per charge.
+
 ``charge_rejected(sender=Charge, charge_id, token, reason, charge)``
     A submitted charge was refused; ``reason`` is a
     :class:`~django_accepton.services.verification.Reason`. ``charge`` is ``None`` when AcceptOn
@@ -20,3 +30,4 @@ from django.dispatch import Signal
 
 charge_verified = Signal()
 charge_rejected = Signal()
+charge_needs_attention = Signal()

@@ -19,6 +19,8 @@ from celery import chord, shared_task
 from django_accepton.models import SyncResource
 from django_accepton.schedule import BEAT_SCHEDULE as BEAT_SCHEDULE  # re-exported
 from django_accepton.services import sync as sync_service
+from django_accepton.services.attention import refund_unfulfilled
+from django_accepton.services.fulfilment import redeliver_fulfilments
 from django_accepton.services.refunds import reconcile_refunds
 from django_accepton.services.sync import (
     SyncAlreadyRunning,
@@ -94,6 +96,17 @@ def claim_orphaned_charges_task() -> dict[str, int]:
 @shared_task(name="django_accepton.reconcile_refunds")
 def reconcile_refunds_task() -> dict[str, int]:
     return reconcile_refunds().as_dict()
+
+
+@shared_task(name="django_accepton.redeliver_fulfilments")
+def redeliver_fulfilments_task() -> dict[str, int]:
+    return redeliver_fulfilments().as_dict()
+
+
+@shared_task(name="django_accepton.refund_unfulfilled")
+def refund_unfulfilled_task() -> dict[str, int]:
+    """Refunds paid-but-unfulfilled charges only with ``REFUND_UNFULFILLED`` on."""
+    return refund_unfulfilled().as_dict()
 
 
 # ----- fan-out ----------------------------------------------------------------------------------

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -35,6 +37,10 @@ def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "django_accepton/bad_request.html", {"message": message}, status=400)
 
 
+# The claim must commit on its own (it is what makes a submission count once), and the verdict
+# must be committed, and announced, before the customer lands on a page that reads the order:
+# so the checkout routes never run inside ATOMIC_REQUESTS' transaction.
+@transaction.non_atomic_requests
 @csrf_exempt  # AcceptOn's form posts cross-site and cannot send a CSRF token; see docs/security.md
 @require_POST
 def charge_return(request: HttpRequest) -> HttpResponse:
@@ -80,8 +86,10 @@ def _result_status(result: VerificationResult) -> int:
     return status.HTTP_422_UNPROCESSABLE_ENTITY
 
 
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class ChargeCallbackView(APIView):
-    """The route the page's success callback posts ``{charge_id, token}`` to."""
+    """The route the page's success callback posts ``{charge_id, token}`` to (outside
+    ``ATOMIC_REQUESTS``, like ``charge_return``)."""
 
     authentication_classes = (CsrfEnforcingSessionAuthentication,)
     permission_classes = (AllowAny,)
@@ -141,6 +149,7 @@ def failed(request: HttpRequest) -> HttpResponse:
     return render(request, "django_accepton/failed.html", _context(request))
 
 
+@transaction.non_atomic_requests
 @require_GET
 def confirming(request: HttpRequest) -> HttpResponse:
     """Shown while AcceptOn is unreachable; it refreshes itself until the claim is decided."""

@@ -91,8 +91,15 @@ def refund(
     reason: str = "",
     *,
     requested_by: Any = None,
+    expected_refunded: int | None = None,
 ) -> RefundRequest:
-    """Refund ``amount`` minor units of a verified charge; returns the succeeded request.
+    """Refund ``amount`` minor units of a verified charge, or of one that needs attention (money
+    taken, nothing fulfilled); returns the succeeded request.
+
+    ``expected_refunded`` makes a confirmation single-use: the refund goes ahead only if the
+    charge's ``amount_refunded`` (made and in flight) is still what the person confirming saw.
+    A confirmation posted twice, or two people confirming at once, refund once: the second
+    finds the total moved and gets ``RefundNotAllowed``.
 
     Raises ``InvalidRefundAmount`` or ``RefundNotAllowed`` before anything is recorded, and
     ``RefundDeclined`` or ``RefundOutcomeUnknown`` after AcceptOn was asked (the request row,
@@ -101,7 +108,9 @@ def refund(
     """
     charge_id = charge.pk if isinstance(charge, Charge) else charge
     amount = _check_amount(amount)
-    request = _reserve(charge_id, amount, (reason or "").strip()[:255], requested_by)
+    request = _reserve(
+        charge_id, amount, (reason or "").strip()[:255], requested_by, expected_refunded
+    )
     client = get_client()
     _note_flag_before(client, request)
     try:
@@ -138,7 +147,13 @@ def _note_flag_before(client: AcceptOn, request: RefundRequest) -> None:
     request.refunded_before = flag
 
 
-def _reserve(charge_id: str, amount: int, reason: str, requested_by: Any) -> RefundRequest:
+def _reserve(
+    charge_id: str,
+    amount: int,
+    reason: str,
+    requested_by: Any,
+    expected_refunded: int | None = None,
+) -> RefundRequest:
     environment = current_environment()
     with transaction.atomic():
         locked = Charge.objects.select_for_update().filter(pk=charge_id).first()
@@ -149,10 +164,20 @@ def _reserve(charge_id: str, amount: int, reason: str, requested_by: Any) -> Ref
                 f"Charge {charge_id} belongs to the {locked.environment} environment; "
                 f"this site talks to {environment}."
             )
-        if locked.verification != Verification.VERIFIED:
+        if locked.verification != Verification.VERIFIED and not locked.needs_attention:
             raise RefundNotAllowed(
-                f"Only verified charges can be refunded; {charge_id} is "
-                f"{locked.get_verification_display().lower()}."
+                f"Only verified charges, and charges that need attention, can be refunded; "
+                f"{charge_id} is {locked.get_verification_display().lower()}."
+            )
+        if locked.refunded:
+            raise RefundNotAllowed(
+                f"AcceptOn reports {charge_id} refunded; refund anything left of it in "
+                "AcceptOn's dashboard."
+            )
+        if expected_refunded is not None and locked.amount_refunded != expected_refunded:
+            raise RefundNotAllowed(
+                f"The refunds of {charge_id} changed since this refund was confirmed "
+                f"({expected_refunded} then, {locked.amount_refunded} now); nothing was sent."
             )
         refundable = locked.refundable_amount
         if amount > refundable:
@@ -198,7 +223,9 @@ def _record_success(request: RefundRequest, remote: RemoteRefund) -> RefundReque
         charge.amount_refunded = max(charge.amount_refunded - reserved + remote.amount, 0)
         refunded_total = charge.refunds.aggregate(total=Sum("amount"))["total"] or 0
         charge.refunded = charge.refunded or refunded_total >= (charge.amount or 0)
-        charge.save(update_fields=["amount_refunded", "refunded"])
+        if charge.needs_attention and charge.refunded:
+            charge.attention_resolved_at = now  # the money went back
+        charge.save(update_fields=["amount_refunded", "refunded", "attention_resolved_at"])
         locked.state = RefundState.SUCCEEDED
         locked.refund = row
         locked.error = ""

@@ -32,9 +32,10 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -47,7 +48,7 @@ from django_accepton.client import Charge as RemoteCharge
 from django_accepton.client.resources import PAID_STATUSES
 from django_accepton.conf import get_settings
 from django_accepton.models import Charge, Plan, PromoCode, TransactionToken, Verification
-from django_accepton.services import charges, recurring
+from django_accepton.services import attention, charges, fulfilment, recurring
 from django_accepton.services.mirroring import copy_mirrored
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ class Reason(StrEnum):
     NOT_PAID = "not_paid"
     REFUNDED = "refunded"
     ALREADY_CLAIMED = "already_claimed"
+    # Another charge already paid for the same order (sold once), through another token.
+    ORDER_ALREADY_PAID = "order_already_paid"
     TOKEN_ALREADY_FULFILLED = "token_already_fulfilled"  # noqa: S105 - a reason code
     UNKNOWN_CHARGE = "unknown_charge"
     UNKNOWN_TOKEN = "unknown_token"  # noqa: S105 - a reason code
@@ -306,34 +309,92 @@ def _confirm(charge_id: str, token: TransactionToken) -> VerificationResult:
         else:
             locked_token = TransactionToken.objects.select_for_update().get(pk=token.pk)
         reason = _judge(remote, locked_token, discounted)
+        sale = sale_key(locked_token)
+        if reason is Reason.OK and sale and _sold(sale, charge_id):
+            reason = Reason.ORDER_ALREADY_PAID
         now = timezone.now()
         _mirror(charge, remote)
         charge.attempts += 1
         charge.last_attempt_at = now
-        charge.reason = reason
         if reason is Reason.OK:
-            charge.verification = Verification.VERIFIED
-            charge.verified_at = now
-            charge.promo_code = discount[0] if discount is not None else ""
-            if locked_token.is_recurring:
-                charge.subscription = recurring.link_subscription(charge, candidates)
-                if charge.subscription is None:
-                    logger.warning("Charge %s: no subscription of its payer found", charge_id)
-            else:
-                locked_token.consumed_at = now
-                locked_token.save(update_fields=["consumed_at"])
-        else:
-            charge.verification = Verification.REJECTED
-        charge.save()
+            reason = _record_sale(charge, locked_token, sale, discount, candidates, now)
+        if reason is not Reason.OK:
+            _record_refusal(charge, remote, reason)
         if reason is Reason.OK:
-            transaction.on_commit(
-                lambda: signals.charge_verified.send(Charge, charge=charge, token=locked_token)
-            )
+            transaction.on_commit(lambda: fulfilment.deliver(charge_id))
         else:
             _send_rejected(charge_id, locked_token, reason, charge)
     if reason is not Reason.OK:
         logger.warning("Charge %s rejected for token %s: %s", charge_id, token.pk, reason)
     return VerificationResult(reason, charge_id, token.pk, charge)
+
+
+def sale_key(token: TransactionToken) -> str | None:
+    """What a charge for ``token`` sells, when it is sold once: its target object, else the
+    store's reference. ``None`` for a plan's token, a catalogue product's (every paid token is
+    a sale) and a token minted for a bare price, which names nothing."""
+    if token.is_recurring or not token.sold_once:
+        return None
+    if token.content_type_id and token.object_id:
+        return f"{token.environment}:{token.content_type_id}:{token.object_id}"
+    if token.reference:
+        return f"{token.environment}:ref:{token.reference}"[:128]
+    return None
+
+
+def _sold(sale: str, charge_id: str) -> bool:
+    return (
+        Charge.objects.filter(sale_key=sale, verification=Verification.VERIFIED)
+        .exclude(pk=charge_id)
+        .exists()
+    )
+
+
+def _record_sale(
+    charge: Charge,
+    token: TransactionToken,
+    sale: str | None,
+    discount: tuple[str, int] | None,
+    candidates: list[Any],
+    now: datetime,
+) -> Reason:
+    """Write the verdict "paid" (inside the verdict's transaction, the rows locked): the charge
+    verified, its sale recorded, the token consumed. A concurrent verified charge for the same
+    sale, through another token, makes the unique sale key refuse this one: it is then
+    ``order_already_paid``, and nothing of the sale is written."""
+    charge.reason = Reason.OK
+    charge.verification = Verification.VERIFIED
+    charge.verified_at = now
+    charge.sale_key = sale
+    charge.promo_code = discount[0] if discount is not None else ""
+    if token.is_recurring:
+        charge.subscription = recurring.link_subscription(charge, candidates)
+        if charge.subscription is None:
+            logger.warning("Charge %s: no subscription of its payer found", charge.pk)
+    try:
+        with transaction.atomic():
+            charge.save()
+    except IntegrityError:
+        charge.verification, charge.verified_at, charge.sale_key = (
+            Verification.PENDING,
+            None,
+            None,
+        )
+        charge.subscription = None
+        charge.promo_code = ""
+        return Reason.ORDER_ALREADY_PAID
+    if not token.is_recurring:
+        token.consumed_at = now
+        token.save(update_fields=["consumed_at"])
+    return Reason.OK
+
+
+def _record_refusal(charge: Charge, remote: RemoteCharge, reason: Reason) -> None:
+    """Write the verdict "refused"; money AcceptOn took for it becomes an attention item."""
+    charge.reason = reason
+    charge.verification = Verification.REJECTED
+    attention.flag(charge, remote, reason)
+    charge.save()
 
 
 def _stays_pending(

@@ -11,6 +11,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
+from django_accepton.services import attention
+from django_accepton.services.attention import refund_unfulfilled
+from django_accepton.services.fulfilment import redeliver_fulfilments
 from django_accepton.services.refunds import reconcile_refunds
 from django_accepton.services.sync import PER_PAGE, RESOURCES, SyncError, SyncResult, sync
 from django_accepton.services.verification import (
@@ -144,6 +147,11 @@ class Command(BaseCommand):
             summary["pending_charges"] = summarize(reverify_pending_charges())
             summary["orphaned_charges"] = summarize(claim_orphaned_charges())
             summary["refunds"] = reconcile_refunds().as_dict()
+            summary["deliveries"] = redeliver_fulfilments().as_dict()
+            summary["attention"] = {
+                **refund_unfulfilled().as_dict(),
+                "open": len(attention.open_items()),
+            }
 
         if options["json"]:
             self.stdout.write(json.dumps(summary, indent=2))
@@ -183,4 +191,14 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Refunds of unknown outcome: {settled['succeeded']} confirmed, "
                 f"{settled['released']} released, {settled['still_unknown']} still unknown."
+            )
+            deliveries = summary["deliveries"]
+            self.stdout.write(
+                f"Verified charges the store was told about again: {deliveries['delivered']} "
+                f"delivered, {deliveries['failed']} still failing."
+            )
+            items = summary["attention"]
+            self.stdout.write(
+                f"Paid but not fulfilled: {items['open']} open, {items['refunded']} refunded "
+                f"automatically, {items['failed']} refunds failed."
             )

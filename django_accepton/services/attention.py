@@ -1,0 +1,127 @@
+"""Money AcceptOn took that the store did not fulfil: attention items.
+
+A charge can be paid at AcceptOn and still not be a sale here: its amount, currency or
+description is not the token's, its token or its order was already paid by another charge. The
+verdict is right to refuse it, but the customer's money is real. So every refused charge that
+AcceptOn reports paid and not refunded is flagged (``Charge.attention`` holds the reason) in the
+transaction that refuses it, and ``charge_needs_attention`` is sent once that commits.
+
+An attention item stays open (``Charge.needs_attention``) until its money goes back (a refund
+through the package, from the admin's button or the policy below, marks it settled once the
+charge is refunded) or a human marks it settled (:func:`settle`, the admin action). The admin
+lists open items with the "Needs attention" filter and offers their refund.
+
+``REFUND_UNFULFILLED`` (off by default) makes :func:`refund_unfulfilled` refund every open item
+in full, from the periodic task and ``sync_accepton``. It is idempotent: a refund reserves its
+amount on the charge first, so a second run finds nothing left to refund; a refund whose outcome
+is unknown stays reserved and is never sent again (see :mod:`django_accepton.services.refunds`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from django_accepton import signals
+from django_accepton.api import current_environment
+from django_accepton.client import Charge as RemoteCharge
+from django_accepton.conf import get_settings
+from django_accepton.models import Charge
+
+logger = logging.getLogger(__name__)
+
+# The refusals where AcceptOn may have taken money for something the store will not deliver.
+# (not_paid and refunded are refusals with no money held; unknown_charge has no charge.)
+MONEY_TAKEN = frozenset(
+    {
+        "amount_mismatch",
+        "currency_mismatch",
+        "description_mismatch",
+        "token_already_fulfilled",
+        "order_already_paid",
+    }
+)
+
+
+def flag(charge: Charge, remote: RemoteCharge, reason: str) -> bool:
+    """Inside the transaction that refuses ``charge``: mark it an attention item when AcceptOn
+    holds its money, and have ``charge_needs_attention`` sent once that commits. The caller
+    saves the row."""
+    if reason not in MONEY_TAKEN or not remote.is_paid or remote.refunded:
+        return False
+    charge.attention = reason
+    charge.attention_resolved_at = None
+    logger.warning(
+        "Charge %s was paid at AcceptOn but not fulfilled (%s): it needs attention",
+        charge.pk,
+        reason,
+    )
+    transaction.on_commit(
+        lambda: signals.charge_needs_attention.send_robust(Charge, charge=charge, reason=reason)
+    )
+    return True
+
+
+def settle(charge: Charge | str, *, note: str = "") -> bool:
+    """Mark an attention item settled by a human (the money was dealt with elsewhere)."""
+    charge_id = charge.pk if isinstance(charge, Charge) else charge
+    settled = Charge.objects.filter(
+        pk=charge_id, attention__gt="", attention_resolved_at__isnull=True
+    ).update(attention_resolved_at=timezone.now())
+    if settled and note:
+        logger.info("Attention item %s settled: %s", charge_id, note)
+    return bool(settled)
+
+
+def open_items() -> list[Charge]:
+    return list(
+        Charge.objects.filter(
+            environment=current_environment(),
+            attention__gt="",
+            attention_resolved_at__isnull=True,
+        ).order_by("claimed_at")
+    )
+
+
+@dataclass
+class AutoRefundResult:
+    refunded: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def refund_unfulfilled() -> AutoRefundResult:
+    """With ``REFUND_UNFULFILLED`` on, refund every open attention item in full; nothing
+    otherwise. One item's failure is logged and counted, the others go on."""
+    from django_accepton.services.refunds import RefundError, refund
+
+    result = AutoRefundResult()
+    if not get_settings().refund_unfulfilled:
+        return result
+    for charge in open_items():
+        left = charge.refundable_amount
+        if left <= 0 or charge.refunded:
+            result.skipped += 1
+            continue
+        try:
+            refund(
+                charge,
+                left,
+                f"Automatic refund: paid but not fulfilled ({charge.attention})",
+                expected_refunded=charge.amount_refunded,
+            )
+        except RefundError as exc:
+            logger.warning("Automatic refund of %s did not go through: %s", charge.pk, exc)
+            result.failed += 1
+        except Exception:
+            logger.exception("Automatic refund of %s failed", charge.pk)
+            result.failed += 1
+        else:
+            result.refunded += 1
+    return result
