@@ -253,9 +253,21 @@ class ChargeAdmin(ReadOnlyAdmin):
         confirming = False
         if request.method == "POST" and form.is_valid():
             if form.cleaned_data["confirmed"]:
-                self._refund(
-                    request, charge, form.cleaned_data["amount"], form.cleaned_data["reason"]
-                )
+                seen = form.confirmed_refunds()
+                if seen is None:
+                    self.message_user(
+                        request,
+                        _("This confirmation is not valid any more; nothing was refunded."),
+                        messages.ERROR,
+                    )
+                else:
+                    self._refund(
+                        request,
+                        charge,
+                        form.cleaned_data["amount"],
+                        form.cleaned_data["reason"],
+                        expected_refunded=seen,
+                    )
                 return HttpResponseRedirect(change_url)
             confirming = True
         context = {
@@ -267,13 +279,28 @@ class ChargeAdmin(ReadOnlyAdmin):
             "charge": charge,
             "form": form,
             "confirming": confirming,
+            "confirmation": form.sign() if confirming else "",
             "change_url": change_url,
         }
         return TemplateResponse(request, "admin/django_accepton/charge/refund.html", context)
 
-    def _refund(self, request: HttpRequest, charge: Charge, amount: int, reason: str) -> bool:
+    def _refund(
+        self,
+        request: HttpRequest,
+        charge: Charge,
+        amount: int,
+        reason: str,
+        *,
+        expected_refunded: int | None = None,
+    ) -> bool:
         try:
-            refund(charge, amount, reason, requested_by=request.user)
+            refund(
+                charge,
+                amount,
+                reason,
+                requested_by=request.user,
+                expected_refunded=expected_refunded,
+            )
         except RefundOutcomeUnknown as exc:
             self.message_user(
                 request,

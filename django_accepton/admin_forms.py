@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core import signing
 from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
@@ -28,11 +29,45 @@ class RefundForm(forms.Form):
     reason = forms.CharField(max_length=255, required=False, label=_("Reason"))
     # Set by the confirmation page: the first valid submission only asks for confirmation.
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # The confirmation page's signed note of the charge, the amount and the charge's refunds
+    # as they were when it was shown: a confirmation refunds once (see confirmation()).
+    confirmation = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    SALT = "django_accepton.refund-confirmation"
+    MAX_AGE = 15 * 60
 
     def __init__(self, *args: Any, charge: Charge, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.charge = charge
         self.fields["amount"].initial = charge.refundable_amount
+
+    def sign(self) -> str:
+        """What the confirmation page posts back: bound to this charge, this amount and the
+        refunds the charge had when the page was shown."""
+        return signing.dumps(
+            {
+                "charge": self.charge.pk,
+                "amount": self.cleaned_data["amount"],
+                "refunded": self.charge.amount_refunded,
+            },
+            salt=self.SALT,
+        )
+
+    def confirmed_refunds(self) -> int | None:
+        """The charge's refunds total the person confirming saw, or ``None`` when the
+        confirmation is missing, forged, stale or for another charge or amount."""
+        try:
+            note = signing.loads(
+                self.cleaned_data.get("confirmation") or "", salt=self.SALT, max_age=self.MAX_AGE
+            )
+        except signing.BadSignature:
+            return None
+        if note.get("charge") != self.charge.pk or note.get("amount") != self.cleaned_data.get(
+            "amount"
+        ):
+            return None
+        refunded = note.get("refunded")
+        return refunded if isinstance(refunded, int) else None
 
     def clean_amount(self) -> int:
         amount: int = self.cleaned_data["amount"]

@@ -42,3 +42,14 @@ def superuser_client(db) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def refund_through_button(client: Client, url: str, data: dict[str, object]) -> HttpResponse:
+    """The refund page's two steps: the form, then its confirmation page's "Yes, refund" with
+    the signed confirmation it carries. Answers the last response (the form again, a 403, or
+    the redirect after the refund)."""
+    first = client.post(url, {key: value for key, value in data.items() if key != "confirmed"})
+    confirmation = (first.context or {}).get("confirmation") if first.status_code == 200 else None
+    if not confirmation:
+        return first
+    return client.post(url, {**data, "confirmed": "on", "confirmation": confirmation})

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from django_accepton.models import Charge, RefundRequest, RefundState
 from django_accepton.services.sync import sync_charges
-from tests.admin.conftest import messages_of
+from tests.admin.conftest import messages_of, refund_through_button
 from tests.mirror.helpers import fault, verified_charge
 
 pytestmark = pytest.mark.django_db
@@ -105,7 +105,13 @@ def test_partial_refund_through_the_button_asks_for_confirmation(accepton, staff
     assert remote_refunds(accepton, charge) == []  # nothing happens before the confirmation
 
     done = refunder.post(
-        refund_url(charge), {"amount": 1500, "reason": "scratched", "confirmed": "on"}
+        refund_url(charge),
+        {
+            "amount": 1500,
+            "reason": "scratched",
+            "confirmed": "on",
+            "confirmation": confirm.context["confirmation"],
+        },
     )
 
     assert done.status_code == 302
@@ -141,7 +147,7 @@ def test_acceptons_refusal_is_shown_and_recorded(accepton, superuser_client):
         message="The processor refused this refund.",
     )
 
-    answer = superuser_client.post(refund_url(charge), {"amount": 1000, "confirmed": "on"})
+    answer = refund_through_button(superuser_client, refund_url(charge), {"amount": 1000})
 
     assert answer.status_code == 302
     assert messages_of(answer) == [f"{charge.pk}: The processor refused this refund."]
@@ -154,7 +160,7 @@ def test_lost_answer_is_a_warning_and_keeps_the_amount_reserved(accepton, superu
     charge = verified_charge(accepton, 5000)
     fault(accepton, status=500, path_prefix="/v1/refunds")
 
-    answer = superuser_client.post(refund_url(charge), {"amount": 1000, "confirmed": "on"})
+    answer = refund_through_button(superuser_client, refund_url(charge), {"amount": 1000})
 
     assert "stay reserved until the reconciliation" in messages_of(answer)[0]
     charge.refresh_from_db()
@@ -165,7 +171,7 @@ def test_refund_in_full_action_confirms_then_refunds_what_is_left(accepton, staf
     first = verified_charge(accepton, 5000, order="1")
     second = verified_charge(accepton, 3000, order="2")
     refunder = staff_client("view_charge", "refund_charge")
-    refunder.post(refund_url(second), {"amount": 1000, "confirmed": "on"})
+    refund_through_button(refunder, refund_url(second), {"amount": 1000})
     selection = {"action": "refund_in_full", "_selected_action": [first.pk, second.pk]}
 
     confirm = refunder.post(CHANGELIST, selection)
@@ -210,3 +216,43 @@ def test_charges_cannot_be_added_edited_or_deleted(accepton, superuser_client):
     page = superuser_client.get(change_url(charge)).content.decode()
     assert 'name="_save"' not in page
     assert Charge.objects.filter(pk=charge.pk).exists()
+
+
+def test_a_confirmation_refunds_once_however_often_it_is_posted(accepton, staff_client):
+    charge = verified_charge(accepton, 5000)
+    refunder = staff_client("view_charge", "refund_charge")
+    confirm = refunder.post(refund_url(charge), {"amount": 1000})
+    posted = {"amount": 1000, "confirmed": "on", "confirmation": confirm.context["confirmation"]}
+
+    first = refunder.post(refund_url(charge), posted)
+    again = refunder.post(refund_url(charge), posted)  # a double click, a back-and-resubmit
+
+    assert messages_of(first) == [f"Refunded 1000 USD of {charge.pk}."]
+    # (The first post's message is still queued: this request was never followed by a GET.)
+    assert any("changed since this refund was confirmed" in m for m in messages_of(again))
+    assert remote_refunds(accepton, charge) == [1000]
+    assert RefundRequest.objects.count() == 1
+
+
+@pytest.mark.parametrize("confirmation", ["", "forged", "for another amount", "for another charge"])
+def test_a_confirmation_that_is_not_this_ones_refunds_nothing(
+    accepton, superuser_client, confirmation
+):
+    charge = verified_charge(accepton, 5000, order="1")
+    other = verified_charge(accepton, 5000, order="2")
+    if confirmation == "for another amount":
+        confirmation = superuser_client.post(refund_url(charge), {"amount": 999}).context[
+            "confirmation"
+        ]
+    elif confirmation == "for another charge":
+        confirmation = superuser_client.post(refund_url(other), {"amount": 1000}).context[
+            "confirmation"
+        ]
+
+    answer = superuser_client.post(
+        refund_url(charge), {"amount": 1000, "confirmed": "on", "confirmation": confirmation}
+    )
+
+    assert messages_of(answer) == ["This confirmation is not valid any more; nothing was refunded."]
+    assert not RefundRequest.objects.exists()
+    assert remote_refunds(accepton, charge) == []

@@ -21,6 +21,7 @@ from django.urls import reverse
 
 from django_accepton.models import Charge, PromoCode, RefundRequest
 from django_accepton.services.promo_codes import create_promo_code
+from tests.admin.conftest import refund_through_button
 from tests.checkout.conftest import pay, render_form, token_in
 from tests.mirror.helpers import verified_charge
 
@@ -48,7 +49,7 @@ def refund_attempts(charge: Charge) -> dict[str, Attempt]:
     action = {"action": "refund_in_full", "_selected_action": [charge.pk], "confirmed": "yes"}
     return {
         "refund button, confirmed": lambda c: (
-            c.post(url, {"amount": 700, "confirmed": "on"}).status_code
+            refund_through_button(c, url, {"amount": 700}).status_code
         ),
         "refund in full action, confirmed": lambda c: c.post(CHARGES, action).status_code,
     }

@@ -70,17 +70,22 @@ def test_refund_form_takes_any_input_without_error_or_stray_change(accepton, pro
         amount=numbers | st.integers(1, 20_000).map(str),
         reason=st.text(max_size=300),
         confirmed=st.sampled_from([None, "on", "", "True", "false", "0", "yes"]) | st.just("on"),
+        signed=st.booleans() | st.just(True),
     )
-    def run(amount: str, reason: str, confirmed: str | None) -> None:
+    def run(amount: str, reason: str, confirmed: str | None, signed: bool) -> None:
         charge = charges[-1]
         if charge.refundable_amount < 10_000:
             charge = verified_charge(accepton, CHARGED, order=f"fuzz-{len(charges)}")
             charges.append(charge)
         before = refund_state(accepton, charge)
         data = {"amount": amount, "reason": reason}
+        url = reverse("admin:django_accepton_charge_refund", args=[quote(charge.pk)])
         if confirmed is not None:
             data["confirmed"] = confirmed
-        url = reverse("admin:django_accepton_charge_refund", args=[quote(charge.pk)])
+            # The confirmation page's signed note, or a forged one.
+            shown = refunder.post(url, {"amount": amount, "reason": reason})
+            note = (shown.context or {}).get("confirmation", "") if shown.status_code == 200 else ""
+            data["confirmation"] = note if signed else note[::-1]
 
         answer = refunder.post(url, data)
 
@@ -91,8 +96,14 @@ def test_refund_form_takes_any_input_without_error_or_stray_change(accepton, pro
             assert after == before
             seen["unchanged"] += 1
             return
-        # Only a confirmed form refunds (the hidden field reads "", "0" and "false" as no).
+        if after == before:  # a confirmation that is not the page's own refunds nothing
+            assert not (signed and confirmed in ("on", "True", "yes"))
+            seen["unchanged"] += 1
+            seen["refused"] += 1
+            return
+        # Only a confirmed form with its page's note refunds ("", "0" and "false" read as no).
         assert confirmed in ("on", "True", "yes")
+        assert signed
         requests, reserved, remote = after
         assert requests == before[0] + 1
         asked = forms.IntegerField().clean(amount)
@@ -106,8 +117,8 @@ def test_refund_form_takes_any_input_without_error_or_stray_change(accepton, pro
         f"{total}, {total - seen['200'] - seen['302']}; {seen['unchanged']}, {seen['refunded']}",
         "N, 0; 200s, 302s",
     )
-    assert seen["unchanged"] == seen["200"]
-    assert seen["refunded"] == seen["302"]
+    assert seen["unchanged"] == seen["200"] + seen["refused"]
+    assert seen["refunded"] + seen["refused"] == seen["302"]
 
 
 # ----- the promo code form ----------------------------------------------------------------------
