@@ -3,9 +3,21 @@
 Anything can be sold if it tells its price in one of three ways:
 
 * it has ``accepton_amount`` (minor units), ``accepton_currency`` and optionally
-  ``accepton_description`` and ``accepton_reference`` attributes (or properties);
-* it is a mapping with ``amount``, ``currency`` and optionally ``description``/``reference``;
+  ``accepton_description``, ``accepton_reference``, ``accepton_sold_once`` and
+  ``accepton_quantity`` attributes (or properties);
+* it is a mapping with ``amount``, ``currency`` and optionally ``description``, ``reference``,
+  ``sold_once`` and ``quantity``;
 * ``ACCEPTON["PRODUCT_ADAPTER"]`` names a callable that turns it into a :class:`ProductInfo`.
+
+What is sold once and what is sold again and again differ:
+
+* an **order** (``sold_once`` true, the default) is paid once: every shopper who opens it is
+  offered the same token, and a second paid charge for it, through whatever token, is never
+  fulfilled (``order_already_paid``, an attention item);
+* a **catalogue product** (``sold_once`` false: a "Buy now" button on a product page) is sold
+  to every shopper who pays: each shopper gets a token of their own (per session), every
+  verified charge is one sale of ``quantity`` of it, and ``charge_verified`` says which product
+  (``token.target``) and how many (``token.quantity``).
 """
 
 from __future__ import annotations
@@ -38,6 +50,9 @@ class ProductInfo:
     merchant_paypal_account: str = ""
     # A saved model instance the token is linked to (generic relation), if any.
     instance: models.Model | None = None
+    # An order (sold once) or a catalogue product (sold to every shopper who pays).
+    sold_once: bool = True
+    quantity: int = 1
 
     def __post_init__(self) -> None:
         if isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount <= 0:
@@ -51,6 +66,11 @@ class ProductInfo:
         fee = self.application_fee
         if fee is not None and (isinstance(fee, bool) or not isinstance(fee, int) or fee < 0):
             raise ProductError(f"application_fee must be a non-negative integer, not {fee!r}.")
+        if not isinstance(self.sold_once, bool):
+            raise ProductError(f"sold_once must be True or False, not {self.sold_once!r}.")
+        count = self.quantity
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 1_000_000:
+            raise ProductError(f"quantity must be a whole number from 1, not {count!r}.")
 
 
 def _from_mapping(data: Mapping[str, Any]) -> ProductInfo:
@@ -62,6 +82,8 @@ def _from_mapping(data: Mapping[str, Any]) -> ProductInfo:
             reference=str(data.get("reference", "")),
             application_fee=data.get("application_fee"),
             merchant_paypal_account=str(data.get("merchant_paypal_account", "")),
+            sold_once=data.get("sold_once", True),
+            quantity=data.get("quantity", 1),
         )
     except KeyError as exc:
         raise ProductError(f"A product mapping needs {exc.args[0]!r}.") from None
@@ -77,6 +99,8 @@ def _from_attributes(obj: Any) -> ProductInfo:
         application_fee=getattr(obj, "accepton_application_fee", None),
         merchant_paypal_account=str(getattr(obj, "accepton_merchant_paypal_account", "") or ""),
         instance=instance,
+        sold_once=getattr(obj, "accepton_sold_once", True),
+        quantity=getattr(obj, "accepton_quantity", 1),
     )
 
 

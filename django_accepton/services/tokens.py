@@ -64,11 +64,19 @@ def _account() -> str:
 
 
 def _fingerprint(
-    environment: str, info: ProductInfo, content_type: ContentType | None, object_id: str
+    environment: str,
+    info: ProductInfo,
+    content_type: ContentType | None,
+    object_id: str,
+    shopper: str,
 ) -> str:
     # Every field that changes what the customer pays, or for what, is part of the key:
-    # a new price can never reuse a token minted for the old one.
+    # a new price can never reuse a token minted for the old one. A catalogue product's token
+    # is also its shopper's: two shoppers never pay one token.
     parts = [
+        shopper if not info.sold_once else "",
+        str(info.sold_once),
+        str(info.quantity),
         environment,
         _account(),
         str(content_type.pk if content_type else ""),
@@ -100,16 +108,20 @@ def _reusable(fingerprint: str, environment: str, ttl: int) -> TransactionToken 
     )
 
 
-def mint_token(product: Any, *, reuse: bool = True) -> TransactionToken:
+def mint_token(product: Any, *, reuse: bool = True, shopper: str = "") -> TransactionToken:
     """A token for ``product`` (see :mod:`django_accepton.products`), reused while fresh.
 
     Reuse keeps page renders from costing an API call each: the same product at the same price,
-    within ``ACCEPTON["TOKEN_CACHE_TTL"]`` seconds and not yet paid, gets the same token.
+    within ``ACCEPTON["TOKEN_CACHE_TTL"]`` seconds and not yet paid, gets the same token. A
+    catalogue product (not ``sold_once``) reuses a token only for the same ``shopper`` (the
+    template tag passes the session key); without one it mints a token each time.
     """
     info = describe_product(product)
     environment = current_environment()
     content_type, object_id = _target(info)
-    fingerprint = _fingerprint(environment, info, content_type, object_id)
+    fingerprint = _fingerprint(environment, info, content_type, object_id, shopper)
+    if not info.sold_once and not shopper:
+        reuse = False
     if reuse:
         cached = _reusable(fingerprint, environment, get_settings().token_cache_ttl)
         if cached is not None:
@@ -135,5 +147,7 @@ def mint_token(product: Any, *, reuse: bool = True) -> TransactionToken:
         object_id=object_id,
         reference=info.reference,
         fingerprint=fingerprint,
+        quantity=info.quantity,
+        sold_once=info.sold_once,
         raw=remote.raw,
     )

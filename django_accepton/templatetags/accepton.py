@@ -21,7 +21,7 @@ from django.utils.safestring import SafeString
 from django_accepton.api import get_connection
 from django_accepton.client import AcceptOnError
 from django_accepton.models import Plan, TransactionToken
-from django_accepton.products import ProductError
+from django_accepton.products import ProductError, describe_product
 from django_accepton.services.recurring import RecurringTokenMissing, recurring_token_for
 from django_accepton.services.tokens import mint_token
 
@@ -41,6 +41,23 @@ def _additional_fields(value: str | list[str] | tuple[str, ...], tag: str) -> st
             f"choose from {', '.join(sorted(ADDITIONAL_FIELDS))}."
         )
     return ",".join(fields)
+
+
+def _mint(product: Any, request: Any) -> TransactionToken:
+    # Only a catalogue product's token is the shopper's own (and only it starts a session).
+    sold_once = describe_product(product).sold_once
+    return mint_token(product, shopper="" if sold_once else _shopper(request))
+
+
+def _shopper(request: Any) -> str:
+    """Who is checking out, for a catalogue product's own token: the session key (a session is
+    started if there is none yet). Empty without a session: a token is then minted each time."""
+    session = getattr(request, "session", None)
+    if session is None:
+        return ""
+    if not session.session_key:
+        session.save()
+    return str(session.session_key or "")
 
 
 def _unavailable(request: Any) -> SafeString:
@@ -111,7 +128,7 @@ def accepton_form(
         context,
         "accepton_form",
         product,
-        lambda: mint_token(product),
+        lambda: _mint(product, context.get("request")),
         target=target,
         success_callback=success_callback,
         verify_in_page=verify_in_page,

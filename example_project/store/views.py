@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -74,6 +75,10 @@ def _confirming(request: HttpRequest, item: str, amount: int, currency: str) -> 
     return render(request, "store/confirming.html", context)
 
 
+# It may finish a pending verification (recheck_pending_charge) and reads the order right after:
+# outside ATOMIC_REQUESTS' transaction, the verdict and the charge_verified receivers that pay
+# the order are committed before that read, as in django-accepton's own checkout routes.
+@transaction.non_atomic_requests
 @require_GET
 def order_status(request: HttpRequest) -> HttpResponse:
     """Where django-accepton sends the customer after a payment: paid, refused or pending.

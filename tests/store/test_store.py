@@ -287,3 +287,64 @@ def test_an_unreachable_acceptOn_means_confirming_then_a_membership(client, acce
     assert again.redirect_chain[-1][0] == membership.get_absolute_url()
     assert "Welcome to Ink club!" in again.content.decode()
     assert membership.subscription_id == Charge.objects.get(pk=charge["id"]).subscription_id
+
+
+@pytest.fixture
+def atomic_requests():
+    """ATOMIC_REQUESTS on, as many projects have it."""
+    before = connection.settings_dict.get("ATOMIC_REQUESTS", False)
+    connection.settings_dict["ATOMIC_REQUESTS"] = True
+    yield
+    connection.settings_dict["ATOMIC_REQUESTS"] = before
+
+
+def test_with_atomic_requests_a_paid_order_says_thank_you(
+    client, shop, accepton, atomic_requests
+):
+    # The verdict and its announcement are committed before the customer is sent on to the
+    # page that reads the order.
+    order, token = _order_with_token(client, shop)
+    charge = accepton.state.create_form_charge(token, CARD, 12, 2040, "123", "a@example.com")
+
+    answer = _return(client, token, charge["id"])
+
+    assert "Thank you! Your payment was received." in answer.content.decode()
+    order.refresh_from_db()
+    assert (order.status, order.charge_id) == ("paid", charge["id"])
+    assert Charge.objects.get().fulfilled_at is not None
+
+
+def test_with_atomic_requests_the_in_page_route_pays_the_order(
+    client, shop, accepton, atomic_requests
+):
+    order, token = _order_with_token(client, shop)
+    charge = accepton.state.create_form_charge(token, CARD, 12, 2040, "123", "a@example.com")
+
+    answer = client.post(
+        reverse("accepton:verify"),
+        {"charge_id": charge["id"], "token": token},
+        content_type="application/json",
+    )
+
+    assert answer.status_code == 200, answer.content
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+
+
+def test_with_atomic_requests_a_payment_confirmed_late_pays_the_order(
+    client, shop, accepton, atomic_requests
+):
+    # The status page that confirms a pending payment reads the order right after: the
+    # verdict must be committed, and announced, by then.
+    order, token = _order_with_token(client, shop)
+    charge = accepton.state.create_form_charge(token, CARD, 12, 2040, "123", "a@example.com")
+    accepton.state.add_fault({"status": 503, "count": 1, "path_prefix": "/v1/charges"})
+    answer = _return(client, token, charge["id"])
+    assert "We are confirming your payment" in answer.content.decode()
+    Charge.objects.update(last_attempt_at=timezone.now() - timedelta(minutes=1))
+
+    again = client.get(answer.redirect_chain[-1][0], follow=True)
+
+    assert "Thank you! Your payment was received." in again.content.decode()
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
