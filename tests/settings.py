@@ -32,6 +32,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if configured.name not in ("", ":memory:") and configured != BASE_DIR / "test.sqlite3":
         test_name = configured.with_name(f"{configured.stem}-test-run.sqlite3")
     DATABASES["default"]["TEST"] = {"NAME": str(test_name)}
+    # Threads write at once in the concurrency tests: a transaction that takes the write lock
+    # when it begins waits for the other one, instead of failing with "database is locked"
+    # when it turns from reading to writing.
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -298,9 +298,7 @@ def atomic_requests():
     connection.settings_dict["ATOMIC_REQUESTS"] = before
 
 
-def test_with_atomic_requests_a_paid_order_says_thank_you(
-    client, shop, accepton, atomic_requests
-):
+def test_with_atomic_requests_a_paid_order_says_thank_you(client, shop, accepton, atomic_requests):
     # The verdict and its announcement are committed before the customer is sent on to the
     # page that reads the order.
     order, token = _order_with_token(client, shop)
