@@ -47,6 +47,7 @@ from django_accepton.models import (
     Subscription,
     SyncState,
 )
+from django_accepton.services import attention
 from django_accepton.services.environments import EnvironmentMismatch
 from django_accepton.services.promo_codes import delete_promo_code
 from django_accepton.services.refunds import RefundError, RefundOutcomeUnknown, refund
@@ -153,6 +154,23 @@ class ChargeStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+class NeedsAttentionFilter(admin.SimpleListFilter):
+    """Money AcceptOn took that the store did not fulfil (see services.attention)."""
+
+    title = _("needs attention")
+    parameter_name = "attention"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("open", str(_("yes, open"))), ("settled", str(_("settled")))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "open":
+            return queryset.filter(attention__gt="", attention_resolved_at__isnull=True)
+        if self.value() == "settled":
+            return queryset.filter(attention__gt="", attention_resolved_at__isnull=False)
+        return queryset
+
+
 class RefundRequestInline(admin.TabularInline):  # type: ignore[type-arg]
     model = RefundRequest
     fields = ("created", "amount", "reason", "state", "requested_by", "refund", "error")
@@ -189,12 +207,14 @@ class ChargeAdmin(ReadOnlyAdmin):
         "currency",
         "status",
         "verification",
+        "attention",
         "refunded",
         "amount_refunded",
         "created",
         "token",
     )
     list_filter = (
+        NeedsAttentionFilter,
         "verification",
         ChargeStatusFilter,
         "environment",
@@ -207,7 +227,7 @@ class ChargeAdmin(ReadOnlyAdmin):
     search_fields = ("=id", "=remote_id", "=token__id")
     ordering = ("-created",)
     inlines = (RefundRequestInline,)
-    actions = ("refund_in_full",)
+    actions = ("refund_in_full", "mark_settled")
 
     def has_refund_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("django_accepton.refund_charge")
@@ -354,6 +374,22 @@ class ChargeAdmin(ReadOnlyAdmin):
                 continue
             self._refund(request, charge, charge.refundable_amount, reason)
         return None
+
+    @admin.action(
+        description=_("Mark paid-but-unfulfilled charges settled (dealt with elsewhere)"),
+        permissions=["refund"],
+    )
+    def mark_settled(self, request: HttpRequest, queryset: QuerySet[Charge]) -> None:
+        settled = sum(
+            attention.settle(charge, note=f"by {request.user}") for charge in queryset.iterator()
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d charge marked settled.", "%(count)d charges marked settled.", settled
+            )
+            % {"count": settled},
+        )
 
 
 # ----- refunds ----------------------------------------------------------------------------------

@@ -50,6 +50,8 @@ def order_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 REJECTION_MESSAGES = {
     "already_claimed": "That payment was already used for another order.",
     "token_already_fulfilled": "This order is already paid.",
+    "order_already_paid": "This order was already paid. We have been notified and will refund "
+    "this second payment.",
     "amount_mismatch": "The payment did not match the order's price. We have been notified.",
     "currency_mismatch": "The payment was in another currency. We have been notified.",
     "description_mismatch": "The payment was made for another order. We have been notified.",

@@ -10,8 +10,10 @@ from django.urls import reverse
 
 from django_accepton.models import Charge, RefundRequest, RefundState
 from django_accepton.services.sync import sync_charges
+from django_accepton.services.tokens import mint_token
+from django_accepton.services.verification import verify_charge
 from tests.admin.conftest import messages_of, refund_through_button
-from tests.mirror.helpers import fault, verified_charge
+from tests.mirror.helpers import fault, pay_token, verified_charge
 
 pytestmark = pytest.mark.django_db
 
@@ -256,3 +258,24 @@ def test_a_confirmation_that_is_not_this_ones_refunds_nothing(
     assert messages_of(answer) == ["This confirmation is not valid any more; nothing was refunded."]
     assert not RefundRequest.objects.exists()
     assert remote_refunds(accepton, charge) == []
+
+
+def test_paid_but_unfulfilled_charges_are_listed_refunded_or_settled(accepton, staff_client):
+    order = {"amount": 3000, "currency": "usd", "description": "Order 5", "reference": "o-5"}
+    tokens = [mint_token(order, reuse=False) for _ in range(3)]
+    charges = [pay_token(accepton, token.pk)["id"] for token in tokens]
+    for charge_id, token in zip(charges, tokens, strict=True):
+        verify_charge(charge_id, token.pk)  # the first sells the order, the others do not
+    refunder = staff_client("view_charge", "refund_charge")
+
+    listed = refunder.get(CHANGELIST + "?attention=open").context["cl"].result_list
+    assert sorted(charge.pk for charge in listed) == sorted(charges[1:])
+
+    refunder.post(CHANGELIST, {"action": "mark_settled", "_selected_action": [charges[1]]})
+    refund_through_button(refunder, refund_url(Charge.objects.get(pk=charges[2])), {"amount": 3000})
+
+    assert not refunder.get(CHANGELIST + "?attention=open").context["cl"].result_list
+    settled = refunder.get(CHANGELIST + "?attention=settled").context["cl"].result_list
+    assert sorted(charge.pk for charge in settled) == sorted(charges[1:])
+    assert remote_refunds(accepton, Charge.objects.get(pk=charges[2])) == [3000]
+    assert remote_refunds(accepton, Charge.objects.get(pk=charges[1])) == []
