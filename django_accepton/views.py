@@ -141,7 +141,12 @@ def _context(request: HttpRequest) -> dict[str, Any]:
 
 @require_GET
 def paid(request: HttpRequest) -> HttpResponse:
-    return render(request, "django_accepton/paid.html", _context(request))
+    """Thanks only for a charge verified for the token in the link: the query string alone
+    proves nothing."""
+    context = _context(request)
+    charge = context["charge"]
+    context["verified"] = charge is not None and charge.verification == Verification.VERIFIED
+    return render(request, "django_accepton/paid.html", context)
 
 
 @require_GET

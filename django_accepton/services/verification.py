@@ -136,11 +136,10 @@ def verify_charge(charge_id: object, token_id: object) -> VerificationResult:
         existing = Charge.objects.filter(pk=charge_id).first()
         if existing is None:  # the other claim was for an unknown charge and has been dropped
             return VerificationResult(Reason.UNKNOWN_CHARGE, charge_id, token_id)
-        retryable = (
-            existing.verification == Verification.PENDING
-            and existing.token_id == token.pk
-            and existing.reason == Reason.API_UNAVAILABLE
-        )
+        # A pending claim of this charge for this token is this customer's own earlier
+        # submission, left undecided by AcceptOn's silence or by a crash between the claim and
+        # the verdict: judging it again is safe (the verdict is taken under a row lock, once).
+        retryable = existing.verification == Verification.PENDING and existing.token_id == token.pk
         if not retryable:
             return VerificationResult(Reason.ALREADY_CLAIMED, charge_id, token_id, existing)
     return _confirm(charge_id, token)
@@ -234,7 +233,7 @@ def claim_orphaned_charges(*, older_than: int | None = None) -> list[Verificatio
                 created__lte=charge.created,
             )
             .order_by("created")
-            .values("pk", "content_type_id", "object_id", "reference")
+            .values("pk", "content_type_id", "object_id", "reference", "amount")
         )
         targets = {(c["content_type_id"], c["object_id"], c["reference"]) for c in candidates}
         if len(targets) != 1:
@@ -242,7 +241,9 @@ def claim_orphaned_charges(*, older_than: int | None = None) -> list[Verificatio
         _, object_id, reference = targets.pop()
         if not (object_id or reference):  # a token minted for a bare price names nobody
             continue
-        results.append(verify_charge(charge.pk, candidates[0]["pk"]))
+        # The token of the charged price, when the price changed between tokens of one order.
+        priced = [c for c in candidates if c["amount"] == charge.amount] or candidates
+        results.append(verify_charge(charge.pk, priced[0]["pk"]))
     return results
 
 
@@ -268,7 +269,14 @@ def recheck_pending_charge(charge: Charge) -> VerificationResult | None:
     """
     if charge.verification != Verification.PENDING or charge.token is None:
         return None
-    if charge.last_attempt_at and timezone.now() - charge.last_attempt_at < RECHECK_INTERVAL:
+    # One conditional update takes the turn: of many visits at once, one asks AcceptOn.
+    now = timezone.now()
+    turn = (
+        Charge.objects.filter(pk=charge.pk, verification=Verification.PENDING)
+        .filter(Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lte=now - RECHECK_INTERVAL))
+        .update(last_attempt_at=now)
+    )
+    if not turn:
         return None
     return _confirm(charge.pk, charge.token)
 
@@ -278,9 +286,12 @@ def _confirm(charge_id: str, token: TransactionToken) -> VerificationResult:
     try:
         remote = client.charges.retrieve(charge_id)
     except NotFoundError:
-        deleted, _ = Charge.objects.filter(pk=charge_id, verification=Verification.PENDING).delete()
-        if deleted:
-            _send_rejected(charge_id, token, Reason.UNKNOWN_CHARGE, None)
+        # A made-up id: no money, nothing to keep, nobody to alert (charge_rejected is for
+        # charges that exist).
+        Charge.objects.filter(pk=charge_id, verification=Verification.PENDING).delete()
+        logger.info(
+            "Charge %s submitted for token %s: AcceptOn does not know it", charge_id, token.pk
+        )
         return VerificationResult(Reason.UNKNOWN_CHARGE, charge_id, token.pk)
     except AcceptOnError as exc:
         return _stays_pending(charge_id, token, exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from django_accepton.models import Charge, TransactionToken, Verification
@@ -12,6 +13,7 @@ from django_accepton.services.promo_codes import create_promo_code
 from django_accepton.services.sync import sync_promo_codes
 from django_accepton.services.verification import Reason, reverify_pending_charges, verify_charge
 from tests.checkout.conftest import pay, render_form, token_in
+from tests.concurrency import in_threads
 
 # Money paths: run against every sandbox dialect (docs/api-calls.md).
 pytestmark = [pytest.mark.django_db, pytest.mark.accepton_dialects]
@@ -136,3 +138,37 @@ def test_success_page_shows_the_charge(accepton, client):
     assert page.status_code == 200
     assert charge["id"] in page.content.decode()
     assert "Order 1001" in page.content.decode()
+
+
+def test_the_paid_page_thanks_only_for_a_verified_charge_of_its_token(accepton, client):
+    token_id = token_in(render_form(PRODUCT))
+    charge = pay(accepton, token_id).json()
+    before = client.get(f"{reverse('accepton:success')}?token={token_id}&charge={charge['id']}")
+    assert "We have no confirmed payment" in before.content.decode()
+    verify_charge(charge["id"], token_id)
+
+    after = client.get(f"{reverse('accepton:success')}?token={token_id}&charge={charge['id']}")
+
+    assert "Thank you, your payment was received." in after.content.decode()
+    other = token_in(render_form({**PRODUCT, "description": "Order 1002"}))
+    elsewhere = client.get(f"{reverse('accepton:success')}?token={other}&charge={charge['id']}")
+    assert "We have no confirmed payment" in elsewhere.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_visits_of_the_confirming_page_at_once_ask_acceptOn_once(accepton):
+    token_id = token_in(render_form(PRODUCT))
+    charge = pay(accepton, token_id).json()
+    accepton.state.add_fault({"status": 503, "path_prefix": "/v1/charges", "count": 1})
+    assert verify_charge(charge["id"], token_id).pending
+    Charge.objects.update(last_attempt_at=None)
+    accepton.state.add_fault({"status": 503, "path_prefix": "/v1/charges", "count": 50})
+    accepton.state.clear_request_log()
+    url = f"{reverse('accepton:pending')}?token={token_id}&charge={charge['id']}"
+
+    # Customers' tabs, refreshing together: the throttle is one conditional update, not a read
+    # then a write that all of them pass at once.
+    _, errors = in_threads(20, lambda n: Client().get(url).status_code)
+
+    assert errors == []
+    assert accepton.state.request_count("GET", "/v1/charges/") == 1

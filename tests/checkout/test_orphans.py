@@ -7,6 +7,7 @@ from django.core.management import call_command
 
 from django_accepton.models import Charge, TransactionToken, Verification
 from django_accepton.services.sync import sync_charges
+from django_accepton.services.tokens import mint_token
 from django_accepton.services.verification import Reason, claim_orphaned_charges
 from tests.checkout.conftest import control, pay, render_form, token_in
 
@@ -90,3 +91,16 @@ def test_sync_command_reports_claimed_orphans(accepton, capsys, settings):
     call_command("sync_accepton", "charges", "--full")
     out = capsys.readouterr().out
     assert "Charges nobody came back with: 1 matched and verified, 0 rejected, 0 pending." in out
+
+
+def test_after_a_price_change_the_orphan_goes_to_the_token_of_its_price(accepton):
+    old = mint_token(ORDER, reuse=False)  # the first price of the order
+    new = mint_token({**ORDER, "amount": 2500}, reuse=False)
+    charge_id = pay(accepton, new.pk).json()["id"]  # paid at the new price, tab closed
+    sync_charges(full=True)
+
+    (result,) = claim_orphaned_charges(older_than=0)
+
+    assert (result.reason, result.token_id) == (Reason.OK, new.pk)
+    assert TransactionToken.objects.get(pk=old.pk).consumed_at is None
+    assert Charge.objects.get(pk=charge_id).verification == Verification.VERIFIED

@@ -62,11 +62,15 @@ def test_paid_charge_replayed_for_a_second_order_is_rejected(
     assert [entry[0] for entry in signal_log] == ["verified"]
 
 
-def test_unknown_charge_is_rejected_and_leaves_no_claim(accepton):
+def test_unknown_charge_is_rejected_and_leaves_no_claim_nor_alert(
+    accepton, signal_log, django_capture_on_commit_callbacks
+):
     token_id = token_in(render_form(PRODUCT))
-    result = verify_charge("chg_0000000000000000", token_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = verify_charge("chg_0000000000000000", token_id)
     assert result.reason is Reason.UNKNOWN_CHARGE
     assert not Charge.objects.exists()
+    assert signal_log == []  # a made-up id is no money: nobody is alerted
 
 
 def test_unknown_token_changes_nothing(accepton):
@@ -158,3 +162,18 @@ def test_a_token_paid_twice_is_fulfilled_once(
         assert result.reason is Reason.TOKEN_ALREADY_FULFILLED
         assert Charge.objects.get(pk=second.json()["id"]).verification == Verification.REJECTED
     assert [entry[0] for entry in signal_log].count("verified") == 1
+
+
+def test_a_claim_left_pending_by_a_crash_is_judged_when_the_customer_comes_back(accepton):
+    # The claim was committed, then the process died before AcceptOn answered: no reason.
+    token_id = token_in(render_form(PRODUCT))
+    charge = pay(accepton, token_id).json()
+    token = TransactionToken.objects.get(pk=token_id)
+    Charge.objects.create(id=charge["id"], environment="sandbox", token=token)
+
+    result = verify_charge(charge["id"], token_id)
+
+    assert result.ok
+    # Another token's claim of it is still a replay.
+    other = token_in(render_form({**PRODUCT, "description": "Order 3003"}))
+    assert verify_charge(charge["id"], other).reason is Reason.ALREADY_CLAIMED
