@@ -43,8 +43,9 @@ def buy(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def order_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     order = get_object_or_404(Order.objects.select_related("product"), public_id=public_id)
-    inline = request.GET.get("form") == "inline"
-    return render(request, "store/order_detail.html", {"order": order, "inline": inline})
+    shown = request.GET.get("form")
+    context = {"order": order, "inline": shown == "inline", "in_page": shown == "in-page"}
+    return render(request, "store/order_detail.html", context)
 
 
 REJECTION_MESSAGES = {
