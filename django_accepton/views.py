@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -37,6 +38,34 @@ def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "django_accepton/bad_request.html", {"message": message}, status=400)
 
 
+# Charge ids AcceptOn does not know, per client address, before the routes stop asking AcceptOn
+# for that address's submissions a while: made-up ids each cost a call with the secret key.
+UNKNOWN_CHARGES_ALLOWED = 10
+UNKNOWN_CHARGES_WINDOW = 10 * 60
+
+
+def _guessing_key(request: HttpRequest) -> str:
+    return f"django_accepton:unknown-charges:{request.META.get('REMOTE_ADDR', '')}"
+
+
+def _guessing(request: HttpRequest) -> bool:
+    """This address submitted too many charge ids AcceptOn does not know, lately."""
+    return int(cache.get(_guessing_key(request), 0)) >= UNKNOWN_CHARGES_ALLOWED
+
+
+def _count_guess(request: HttpRequest, result: VerificationResult) -> None:
+    if result.reason is Reason.UNKNOWN_CHARGE:
+        key = _guessing_key(request)
+        cache.add(key, 0, UNKNOWN_CHARGES_WINDOW)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired in between
+            cache.set(key, 1, UNKNOWN_CHARGES_WINDOW)
+
+
+TOO_MANY = "Too many payments this store does not know came from here; try again later."
+
+
 # The claim must commit on its own (it is what makes a submission count once), and the verdict
 # must be committed, and announced, before the customer lands on a page that reads the order:
 # so the checkout routes never run inside ATOMIC_REQUESTS' transaction.
@@ -45,6 +74,10 @@ def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
 @require_POST
 def charge_return(request: HttpRequest) -> HttpResponse:
     """The form's ``data-redirect-uri``: the customer's browser arrives here after paying."""
+    if _guessing(request):
+        return render(
+            request, "django_accepton/bad_request.html", {"message": TOO_MANY}, status=429
+        )
     try:
         charge_id = charge_id_from_response(
             request.POST.get("response"), max_bytes=get_settings().max_response_bytes
@@ -52,6 +85,7 @@ def charge_return(request: HttpRequest) -> HttpResponse:
         result = verify_charge(charge_id, request.GET.get("token", ""))
     except InvalidSubmission as exc:
         return _bad_request(request, str(exc))
+    _count_guess(request, result)
     if result.reason is Reason.UNKNOWN_TOKEN:
         return _bad_request(
             request, "This payment form has expired or does not belong to this store."
@@ -109,6 +143,8 @@ class ChargeCallbackView(APIView):
         },
     )
     def post(self, request: Request) -> Response:
+        if _guessing(request._request):
+            return Response({"detail": TOO_MANY}, status=status.HTTP_429_TOO_MANY_REQUESTS)
         submission = ChargeSubmissionSerializer(data=request.data)
         submission.is_valid(raise_exception=True)
         try:
@@ -117,6 +153,7 @@ class ChargeCallbackView(APIView):
             )
         except InvalidSubmission as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        _count_guess(request._request, result)
         body = {
             "reason": result.reason.value,
             "paid": result.ok or result.paid,

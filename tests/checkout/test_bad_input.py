@@ -170,3 +170,16 @@ def test_an_id_with_a_trailing_newline_is_not_an_id(client, paid):
         == 400
     )
     assert not Charge.objects.exists()
+
+
+def test_made_up_charge_ids_stop_costing_api_calls_after_a_few(accepton, client):
+    token_id = token_in(render_form({"amount": 1000, "currency": "usd", "description": "Guess"}))
+    url = f"{reverse('accepton:return')}?token={token_id}"
+    statuses = []
+    for number in range(15):
+        made_up = json.dumps({"id": f"chg_{number:016x}"})
+        statuses.append(client.post(url, {"response": made_up}).status_code)
+
+    assert statuses[:10] == [302] * 10
+    assert statuses[10:] == [429] * 5
+    assert accepton.state.request_count("GET", "/v1/charges/") == 10
