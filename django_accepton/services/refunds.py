@@ -169,11 +169,6 @@ def _reserve(
                 f"Only verified charges, and charges that need attention, can be refunded; "
                 f"{charge_id} is {locked.get_verification_display().lower()}."
             )
-        if locked.refunded:
-            raise RefundNotAllowed(
-                f"AcceptOn reports {charge_id} refunded; refund anything left of it in "
-                "AcceptOn's dashboard."
-            )
         if expected_refunded is not None and locked.amount_refunded != expected_refunded:
             raise RefundNotAllowed(
                 f"The refunds of {charge_id} changed since this refund was confirmed "
@@ -184,6 +179,13 @@ def _reserve(
             raise InvalidRefundAmount(
                 f"{amount} is more than the {refundable} left to refund on {charge_id} "
                 f"(charged {locked.amount}; refunds made or in progress hold the rest)."
+            )
+        if locked.refunded:
+            # Something is left here, but AcceptOn's flag is on: it may mean any refund
+            # (undocumented), including one made in its dashboard that this store never saw.
+            raise RefundNotAllowed(
+                f"AcceptOn reports {charge_id} refunded; refund anything left of it in "
+                "AcceptOn's dashboard."
             )
         locked.amount_refunded += amount
         locked.save(update_fields=["amount_refunded"])
