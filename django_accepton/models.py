@@ -185,9 +185,11 @@ class Charge(models.Model):
     @property
     def is_refundable(self) -> bool:
         """What the admin offers to refund: a verified charge, or one that needs attention,
-        with something left to refund, that AcceptOn does not report refunded."""
+        with something left to refund, unless AcceptOn reports it refunded while this store
+        made no refund of it (one made in AcceptOn's dashboard, maybe in full)."""
         refundable_kind = self.verification == Verification.VERIFIED or self.needs_attention
-        return refundable_kind and self.refundable_amount > 0 and not self.refunded
+        refunded_elsewhere = self.refunded and self.amount_refunded == 0
+        return refundable_kind and self.refundable_amount > 0 and not refunded_elsewhere
 
 
 class Refund(models.Model):

@@ -12,15 +12,19 @@ charge is refunded) or a human marks it settled (:func:`settle`, the admin actio
 lists open items with the "Needs attention" filter and offers their refund.
 
 ``REFUND_UNFULFILLED`` (off by default) makes :func:`refund_unfulfilled` refund every open item
-in full, from the periodic task and ``sync_accepton``. It is idempotent: a refund reserves its
-amount on the charge first, so a second run finds nothing left to refund; a refund whose outcome
-is unknown stays reserved and is never sent again (see :mod:`django_accepton.services.refunds`).
+in full, from the periodic task and ``sync_accepton``, once it is an hour old (time for a human
+to fulfil it by hand and settle it instead). Payments of a plan's recurring token are left to a
+human: refunding one leaves the subscription AcceptOn made billing. It is idempotent: a refund
+reserves its amount on the charge first, so a second run finds nothing left to refund; a refund
+whose outcome is unknown stays reserved and is never sent again (see
+:mod:`django_accepton.services.refunds`).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -32,6 +36,9 @@ from django_accepton.conf import get_settings
 from django_accepton.models import Charge
 
 logger = logging.getLogger(__name__)
+
+# How old an open item is before REFUND_UNFULFILLED gives its money back.
+AUTO_REFUND_AFTER = timedelta(hours=1)
 
 # The refusals where AcceptOn may have taken money for something the store will not deliver.
 # (not_paid and refunded are refusals with no money held; unknown_charge has no charge.)
@@ -76,14 +83,13 @@ def settle(charge: Charge | str, *, note: str = "") -> bool:
     return bool(settled)
 
 
-def open_items() -> list[Charge]:
-    return list(
-        Charge.objects.filter(
-            environment=current_environment(),
-            attention__gt="",
-            attention_resolved_at__isnull=True,
-        ).order_by("claimed_at")
+def open_items(*, older_than: timedelta | None = None) -> list[Charge]:
+    items = Charge.objects.filter(
+        environment=current_environment(), attention__gt="", attention_resolved_at__isnull=True
     )
+    if older_than is not None:
+        items = items.filter(claimed_at__lte=timezone.now() - older_than)
+    return list(items.order_by("claimed_at"))
 
 
 @dataclass
@@ -104,9 +110,9 @@ def refund_unfulfilled() -> AutoRefundResult:
     result = AutoRefundResult()
     if not get_settings().refund_unfulfilled:
         return result
-    for charge in open_items():
+    for charge in open_items(older_than=AUTO_REFUND_AFTER):
         left = charge.refundable_amount
-        if left <= 0 or charge.refunded:
+        if left <= 0 or charge.refunded or charge.recurring:
             result.skipped += 1
             continue
         try:

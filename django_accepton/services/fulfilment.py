@@ -12,7 +12,11 @@ The verdict and the duty to announce it are one write: a charge becomes ``verifi
 
 ``redeliver_fulfilments`` (a periodic task in ``BEAT_SCHEDULE`` and a step of ``sync_accepton``)
 delivers again every verified charge whose ``fulfilled_at`` is still empty, until the receivers
-succeed. So a receiver can be called more than once for one charge, and must make its effect
+succeed, at most ``MAX_ATTEMPTS`` times: a charge still undelivered then becomes an attention
+item (``undelivered``) for a human, and is not sent again by itself. A charge refunded (or with
+a refund in flight) before it was delivered is never delivered: the money is going back.
+
+So a receiver can be called more than once for one charge, and must make its effect
 once: a conditional update (``Order.objects.filter(pk=…, paid_at__isnull=True).update(…)``), or a
 unique row per charge id, not "read, check, write". That is what makes the store's fulfilment
 exactly once while the package's delivery is at least once.
@@ -37,10 +41,14 @@ from django_accepton.models import Charge, Verification
 
 logger = logging.getLogger(__name__)
 
+UNDELIVERED = "undelivered"
+
 # A delivery that holds its lease longer than this is taken to have died with its process.
 LEASE = timedelta(minutes=5)
 # Verified charges still unfulfilled after this long are delivered again.
 REDELIVER_AFTER_SECONDS = 60
+# Deliveries of one charge before it is left to a human.
+MAX_ATTEMPTS = 10
 
 
 def deliver(charge_id: str) -> bool:
@@ -50,7 +58,12 @@ def deliver(charge_id: str) -> bool:
     now = timezone.now()
     taken = (
         Charge.objects.filter(
-            pk=charge_id, verification=Verification.VERIFIED, fulfilled_at__isnull=True
+            pk=charge_id,
+            verification=Verification.VERIFIED,
+            fulfilled_at__isnull=True,
+            # Money going back is not a sale to deliver.
+            refunded=False,
+            amount_refunded=0,
         )
         .filter(Q(delivery_started_at__isnull=True) | Q(delivery_started_at__lt=now - LEASE))
         .update(delivery_started_at=now, delivery_attempts=F("delivery_attempts") + 1)
@@ -72,11 +85,24 @@ def deliver(charge_id: str) -> bool:
         Charge.objects.filter(pk=charge_id).update(
             delivery_error=described[:2000], delivery_started_at=None
         )
+        if charge.delivery_attempts + 1 >= MAX_ATTEMPTS:
+            _give_up(charge_id)
         return False
     Charge.objects.filter(pk=charge_id, fulfilled_at__isnull=True).update(
         fulfilled_at=timezone.now(), delivery_error="", delivery_started_at=None
     )
     return True
+
+
+def _give_up(charge_id: str) -> None:
+    """After ``MAX_ATTEMPTS`` failed deliveries: an attention item, sent once."""
+    given_up = Charge.objects.filter(pk=charge_id, fulfilled_at__isnull=True, attention="").update(
+        attention=UNDELIVERED, attention_resolved_at=None
+    )
+    if given_up:
+        logger.error("Charge %s was not delivered after %d attempts", charge_id, MAX_ATTEMPTS)
+        charge = Charge.objects.get(pk=charge_id)
+        signals.charge_needs_attention.send_robust(Charge, charge=charge, reason=UNDELIVERED)
 
 
 @dataclass
@@ -100,6 +126,9 @@ def redeliver_fulfilments(*, older_than: int | None = None) -> RedeliveryResult:
             verification=Verification.VERIFIED,
             fulfilled_at__isnull=True,
             verified_at__lte=cutoff,
+            refunded=False,
+            amount_refunded=0,
+            delivery_attempts__lt=MAX_ATTEMPTS,
         )
         .order_by("verified_at")
         .values_list("pk", flat=True)

@@ -145,6 +145,15 @@ def _note_flag_before(client: AcceptOn, request: RefundRequest) -> None:
         return
     RefundRequest.objects.filter(pk=request.pk).update(refunded_before=flag)
     request.refunded_before = flag
+    others = Charge.objects.filter(pk=request.charge_id).values_list("amount_refunded", flat=True)
+    if flag and others.get() == request.amount:
+        # AcceptOn reports a refund this store never made (its dashboard, say), and the flag
+        # may mean "refunded in full": nothing is sent. (With refunds of its own, the flag may
+        # be theirs, and AcceptOn itself refuses more than is left.)
+        message = "AcceptOn reports the charge refunded; nothing was sent."
+        _release(request, message)
+        Charge.objects.filter(pk=request.charge_id).update(refunded=True)
+        raise RefundNotAllowed(message, request=request)
 
 
 def _reserve(
@@ -180,9 +189,9 @@ def _reserve(
                 f"{amount} is more than the {refundable} left to refund on {charge_id} "
                 f"(charged {locked.amount}; refunds made or in progress hold the rest)."
             )
-        if locked.refunded:
-            # Something is left here, but AcceptOn's flag is on: it may mean any refund
-            # (undocumented), including one made in its dashboard that this store never saw.
+        if locked.refunded and locked.amount_refunded == 0:
+            # AcceptOn reports the charge refunded, and not by this store: the flag may mean in
+            # full (undocumented), by a refund made in its dashboard.
             raise RefundNotAllowed(
                 f"AcceptOn reports {charge_id} refunded; refund anything left of it in "
                 "AcceptOn's dashboard."
@@ -351,8 +360,19 @@ def reconcile_refunds(*, older_than: int | None = None) -> ReconcileResult:
                     result.still_unknown += 1
                 request.save(update_fields=["state", "error", "updated"])
             charge.refunded = bool(remote.refunded)
+            if charge.refunded and charge.needs_attention:
+                charge.attention_resolved_at = timezone.now()  # the money went back
             charge.status = remote.status or charge.status
             charge.raw = remote.raw
             charge.synced_at = timezone.now()
-            charge.save(update_fields=["amount_refunded", "refunded", "status", "raw", "synced_at"])
+            charge.save(
+                update_fields=[
+                    "amount_refunded",
+                    "refunded",
+                    "attention_resolved_at",
+                    "status",
+                    "raw",
+                    "synced_at",
+                ]
+            )
     return result

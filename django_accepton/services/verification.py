@@ -29,6 +29,7 @@ verified one is linked to the subscription AcceptOn created for it (see
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from dataclasses import dataclass
@@ -117,8 +118,14 @@ def _check_ids(charge_id: object, token_id: object) -> tuple[str, str]:
     return charge_id, token_id
 
 
-def verify_charge(charge_id: object, token_id: object) -> VerificationResult:
-    """Accept ``charge_id`` as payment for ``token_id`` only if AcceptOn says it paid for it."""
+def verify_charge(
+    charge_id: object, token_id: object, *, defer: bool = False
+) -> VerificationResult:
+    """Accept ``charge_id`` as payment for ``token_id`` only if AcceptOn says it paid for it.
+
+    ``defer``: record the claim without asking AcceptOn now (it is ``pending``, judged by
+    :func:`reverify_pending_charges`); for a submission that must not cost a call right away,
+    but must not be lost either."""
     charge_id, token_id = _check_ids(charge_id, token_id)
     environment = current_environment()
     token = TransactionToken.objects.filter(pk=token_id, environment=environment).first()
@@ -142,6 +149,11 @@ def verify_charge(charge_id: object, token_id: object) -> VerificationResult:
         retryable = existing.verification == Verification.PENDING and existing.token_id == token.pk
         if not retryable:
             return VerificationResult(Reason.ALREADY_CLAIMED, charge_id, token_id, existing)
+    if defer:
+        Charge.objects.filter(pk=charge_id, verification=Verification.PENDING).update(
+            reason=Reason.API_UNAVAILABLE
+        )
+        return VerificationResult(Reason.API_UNAVAILABLE, charge_id, token_id)
     return _confirm(charge_id, token)
 
 
@@ -233,8 +245,12 @@ def claim_orphaned_charges(*, older_than: int | None = None) -> list[Verificatio
                 created__lte=charge.created,
             )
             .order_by("created")
-            .values("pk", "content_type_id", "object_id", "reference", "amount")
+            .values("pk", "content_type_id", "object_id", "reference", "amount", "sold_once")
         )
+        # A catalogue product's tokens are its shoppers': one of them cannot be told from the
+        # others, so they are candidates only when alone.
+        if len(candidates) > 1:
+            candidates = [c for c in candidates if c["sold_once"]]
         targets = {(c["content_type_id"], c["object_id"], c["reference"]) for c in candidates}
         if len(targets) != 1:
             continue
@@ -347,9 +363,11 @@ def sale_key(token: TransactionToken) -> str | None:
     if token.is_recurring or not token.sold_once:
         return None
     if token.content_type_id and token.object_id:
-        return f"{token.environment}:{token.content_type_id}:{token.object_id}"
+        return f"{token.environment}:{token.content_type_id}:{token.object_id}"[:128]
     if token.reference:
-        return f"{token.environment}:ref:{token.reference}"[:128]
+        # Hashed: a long reference cut to the column would make two orders one sale.
+        digest = hashlib.sha256(token.reference.encode()).hexdigest()
+        return f"{token.environment}:ref:{digest}"
     return None
 
 
@@ -386,6 +404,8 @@ def _record_sale(
         with transaction.atomic():
             charge.save()
     except IntegrityError:
+        if not sale or not _sold(sale, charge.pk):
+            raise  # not the sale key: nothing here explains it
         charge.verification, charge.verified_at, charge.sale_key = (
             Verification.PENDING,
             None,

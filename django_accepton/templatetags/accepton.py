@@ -9,6 +9,7 @@ key only.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -49,15 +50,21 @@ def _mint(product: Any, request: Any) -> TransactionToken:
     return mint_token(product, shopper="" if sold_once else _shopper(request))
 
 
+SHOPPER_KEY = "django_accepton_shopper"
+
+
 def _shopper(request: Any) -> str:
-    """Who is checking out, for a catalogue product's own token: the session key (a session is
-    started if there is none yet). Empty without a session: a token is then minted each time."""
+    """Who is checking out, for a catalogue product's own token: a random id kept in the session
+    (not the session key: with signed-cookie sessions two new visitors can share one). Empty
+    without a session: a token is then minted each time."""
     session = getattr(request, "session", None)
     if session is None:
         return ""
-    if not session.session_key:
-        session.save()
-    return str(session.session_key or "")
+    shopper = session.get(SHOPPER_KEY)
+    if not isinstance(shopper, str) or not shopper:
+        shopper = secrets.token_hex(16)
+        session[SHOPPER_KEY] = shopper
+    return shopper
 
 
 def _unavailable(request: Any) -> SafeString:

@@ -4,18 +4,25 @@ charge AcceptOn took but the store did not fulfil kept in sight (an attention it
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client, RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from django_accepton.models import Charge, TransactionToken, Verification
+from django_accepton.services import fulfilment
 from django_accepton.services.attention import refund_unfulfilled, settle
 from django_accepton.services.fulfilment import redeliver_fulfilments
+from django_accepton.services.refunds import refund
+from django_accepton.services.sync import sync_charges
 from django_accepton.services.tokens import mint_token
-from django_accepton.services.verification import Reason, verify_charge
+from django_accepton.services.verification import Reason, claim_orphaned_charges, verify_charge
 from django_accepton.signals import charge_needs_attention, charge_verified
 from tests.admin.conftest import refund_through_button
 from tests.checkout.conftest import pay, render_form, token_in
@@ -193,6 +200,8 @@ def test_the_refund_policy_gives_unfulfilled_money_back_once(accepton, settings)
 
     assert refund_unfulfilled().refunded == 0  # off by default
     settings.ACCEPTON = {**settings.ACCEPTON, "REFUND_UNFULFILLED": True}
+    assert refund_unfulfilled().refunded == 0  # an hour for a human to act first
+    Charge.objects.update(claimed_at=timezone.now() - timedelta(hours=2))
     first = refund_unfulfilled()
     second = refund_unfulfilled()
 
@@ -250,3 +259,103 @@ def test_a_receiver_that_fails_once_is_delivered_again_and_fulfils_once(
     assert (row.delivery_attempts, row.delivery_error) == (2, "")
     assert calls == [charge_id, charge_id]
     assert fulfilled == {charge_id}
+
+
+@pytest.mark.accepton_dialect("strict-docs")
+@pytest.mark.django_db(transaction=True)
+def test_orders_paid_before_sale_keys_existed_count_as_sold(accepton):
+    before = [("django_accepton", "0005_refund_flag_before")]
+    after = [("django_accepton", "0006_fulfilment_sales_attention")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps
+        old_token = old.get_model("django_accepton", "TransactionToken")
+        old_charge = old.get_model("django_accepton", "Charge")
+        for number in (1, 2):  # two tokens of one order, both verified (allowed then)
+            token = old_token.objects.create(
+                id=f"txn_old{number}",
+                environment="sandbox",
+                amount=4500,
+                currency="usd",
+                description="Order 7",
+                reference="order-7",
+            )
+            old_charge.objects.create(
+                id=f"chg_old{number}", environment="sandbox", token=token, verification="verified"
+            )
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+    keys = dict(Charge.objects.values_list("pk", "sale_key"))
+    assert keys["chg_old1"] is not None
+    assert keys["chg_old2"] is None
+    assert Charge.objects.filter(fulfilled_at__isnull=True).count() == 0
+    # A third token of that order, paid after the upgrade, is not a second sale.
+    token = mint_token(ORDER, reuse=False)
+    assert verify_charge(pay(accepton, token.pk).json()["id"], token.pk).reason is (
+        Reason.ORDER_ALREADY_PAID
+    )
+
+
+def test_a_charge_refunded_before_it_was_delivered_is_never_delivered(
+    accepton, django_capture_on_commit_callbacks
+):
+    calls: list[str] = []
+
+    def failing(sender: Any, charge: Charge, **kwargs: Any) -> None:
+        calls.append(charge.pk)
+        raise RuntimeError("shipping service down")
+
+    charge_verified.connect(failing, weak=False, dispatch_uid="test-failing")
+    try:
+        token_id = token_in(render_form(ORDER))
+        charge_id = pay(accepton, token_id).json()["id"]
+        with django_capture_on_commit_callbacks(execute=True):
+            verify_charge(charge_id, token_id)
+        refund(charge_id, 4500, "customer cancelled")  # before anything was shipped
+
+        assert redeliver_fulfilments(older_than=0).as_dict() == {"delivered": 0, "failed": 0}
+    finally:
+        charge_verified.disconnect(dispatch_uid="test-failing")
+    assert calls == [charge_id]
+    assert Charge.objects.get(pk=charge_id).fulfilled_at is None
+
+
+def test_a_delivery_that_keeps_failing_is_left_to_a_human(
+    accepton, attention_log, django_capture_on_commit_callbacks
+):
+    def failing(sender: Any, charge: Charge, **kwargs: Any) -> None:
+        raise RuntimeError("always down")
+
+    charge_verified.connect(failing, weak=False, dispatch_uid="test-failing")
+    try:
+        token_id = token_in(render_form(ORDER))
+        charge_id = pay(accepton, token_id).json()["id"]
+        with django_capture_on_commit_callbacks(execute=True):
+            verify_charge(charge_id, token_id)
+        for _ in range(fulfilment.MAX_ATTEMPTS + 3):
+            redeliver_fulfilments(older_than=0)
+    finally:
+        charge_verified.disconnect(dispatch_uid="test-failing")
+
+    row = Charge.objects.get(pk=charge_id)
+    assert row.delivery_attempts == fulfilment.MAX_ATTEMPTS
+    assert (row.attention, row.needs_attention, row.is_refundable) == ("undelivered", True, True)
+    assert attention_log == [(charge_id, "undelivered")]
+
+
+def test_an_orphan_of_a_catalogue_product_is_not_given_to_another_shopper(accepton):
+    ann = token_in(render_for(PEN, SessionStore()))
+    bob = token_in(render_for(PEN, SessionStore()))
+    pay(accepton, bob)  # Bob pays and closes the tab
+    sync_charges(full=True)
+
+    assert claim_orphaned_charges(older_than=0) == []  # whose token paid? it cannot be told
+    assert TransactionToken.objects.get(pk=ann).consumed_at is None
+    ann_paid = pay(accepton, ann).json()["id"]
+    assert verify_charge(ann_paid, ann).ok
