@@ -49,6 +49,8 @@ MONEY_TAKEN = frozenset(
         "description_mismatch",
         "token_already_fulfilled",
         "order_already_paid",
+        "not_a_first_payment",
+        "undelivered",
     }
 )
 

@@ -22,7 +22,7 @@ charge and one subscription at AcceptOn; verification (see
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -41,6 +41,12 @@ from django_accepton.services.subscriptions import mirror_subscription, remote_c
 # Subscriptions to one plan are read 100 a page, in AcceptOn's own order: no source gives them a
 # creation time to order by. The one a payment just created is looked for in the first pages.
 SUBSCRIPTION_PAGES = 5
+# How far apart a subscription's last billing and a charge may be for the charge to be that
+# billing (AcceptOn's processing time; undocumented, generous).
+BILLED_WITHIN = timedelta(minutes=2)
+# Verifications of a recurring payment whose subscription is not (yet) visible before it is
+# refused: AcceptOn may list a new subscription a little after the charge.
+SUBSCRIPTION_LOOKUPS = 5
 
 logger = logging.getLogger(__name__)
 
@@ -214,14 +220,24 @@ def _linked(ids: list[str]) -> set[str]:
     )
 
 
+def _billed_by(sub: RemoteSubscription, remote: RemoteCharge) -> float | None:
+    """Seconds between the subscription's last billing and the charge, when both are known and
+    close enough for this charge to be that billing; ``None`` otherwise."""
+    if sub.last_billed_at is None or remote.created is None:
+        return None
+    apart = abs((sub.last_billed_at - remote.created).total_seconds())
+    return apart if apart <= BILLED_WITHIN.total_seconds() else None
+
+
 def subscription_candidates(remote: RemoteCharge, plan_id: str) -> list[RemoteSubscription]:
-    """AcceptOn's active subscriptions to ``plan_id`` of the charge's payer (its metadata
-    email), the likeliest first: the one created closest to the charge when both times are
-    known (no source gives subscriptions a creation time), else in AcceptOn's order. Empty
-    without an email. Network only: call it outside transactions; ``AcceptOnError`` reaches
-    the caller."""
+    """The subscriptions ``remote`` can be the first payment of: AcceptOn's active
+    subscriptions to ``plan_id`` of the charge's payer (its metadata email) whose last billing
+    is this charge (``last_billed_at`` within ``BILLED_WITHIN`` of the charge's time), the
+    likeliest first. The email alone is never enough: the form's customer types it, and another
+    payer may type someone else's. Empty without an email or a time. Network only: call it
+    outside transactions; ``AcceptOnError`` reaches the caller."""
     email = payer_email(remote)
-    if not email or not plan_id:
+    if not email or not plan_id or remote.created is None:
         return []
     found: list[RemoteSubscription] = []
     subscriptions = get_client().subscriptions
@@ -230,7 +246,10 @@ def subscription_candidates(remote: RemoteCharge, plan_id: str) -> list[RemoteSu
         matches = [
             sub
             for sub in page.data
-            if sub.active and sub.plan.id == plan_id and (sub.email or "").strip().lower() == email
+            if sub.active
+            and sub.plan.id == plan_id
+            and (sub.email or "").strip().lower() == email
+            and _billed_by(sub, remote) is not None
         ]
         found.extend(matches)
         if not page.has_more:
@@ -243,12 +262,14 @@ def subscription_candidates(remote: RemoteCharge, plan_id: str) -> list[RemoteSu
 def _likeliest_first(
     found: list[RemoteSubscription], paid_at: datetime | None
 ) -> list[RemoteSubscription]:
-    def key(item: tuple[int, RemoteSubscription]) -> tuple[int, float]:
+    # Closest billing first; a creation time, where AcceptOn sends one, breaks ties.
+    def key(item: tuple[int, RemoteSubscription]) -> tuple[float, float, int]:
         position, sub = item
+        last = sub.last_billed_at
+        billed = abs((last - paid_at).total_seconds()) if last and paid_at else 0.0
         created = remote_created(sub)
-        if created is None or paid_at is None:
-            return (1, position)
-        return (0, abs((created - paid_at).total_seconds()))
+        made = abs((created - paid_at).total_seconds()) if created and paid_at else 0.0
+        return (billed, made, position)
 
     return [sub for _, sub in sorted(enumerate(found), key=key)]
 

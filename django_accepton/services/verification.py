@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -48,7 +47,14 @@ from django_accepton.client import AcceptOnError, NotFoundError, PagingIgnored, 
 from django_accepton.client import Charge as RemoteCharge
 from django_accepton.client.resources import PAID_STATUSES
 from django_accepton.conf import get_settings
-from django_accepton.models import Charge, Plan, PromoCode, TransactionToken, Verification
+from django_accepton.models import (
+    Charge,
+    Plan,
+    PromoCode,
+    Subscription,
+    TransactionToken,
+    Verification,
+)
 from django_accepton.services import attention, charges, fulfilment, recurring
 from django_accepton.services.mirroring import copy_mirrored
 
@@ -68,10 +74,19 @@ class Reason(StrEnum):
     ALREADY_CLAIMED = "already_claimed"
     # Another charge already paid for the same order (sold once), through another token.
     ORDER_ALREADY_PAID = "order_already_paid"
+    # Paid against a plan's recurring token, but not the first payment of a subscription
+    # AcceptOn reports for it: a renewal, a one-off charge, or one whose subscription is
+    # linked to another charge already.
+    NOT_A_FIRST_PAYMENT = "not_a_first_payment"
+    # Still pending: the subscription a recurring payment made is not listed (yet).
+    SUBSCRIPTION_NOT_VISIBLE = "subscription_not_visible"
     TOKEN_ALREADY_FULFILLED = "token_already_fulfilled"  # noqa: S105 - a reason code
     UNKNOWN_CHARGE = "unknown_charge"
     UNKNOWN_TOKEN = "unknown_token"  # noqa: S105 - a reason code
     API_UNAVAILABLE = "api_unavailable"
+
+
+PENDING_REASONS = frozenset({Reason.API_UNAVAILABLE, Reason.SUBSCRIPTION_NOT_VISIBLE})
 
 
 class InvalidSubmission(ValueError):
@@ -91,7 +106,7 @@ class VerificationResult:
 
     @property
     def pending(self) -> bool:
-        return self.reason is Reason.API_UNAVAILABLE
+        return self.reason in PENDING_REASONS
 
     @property
     def paid(self) -> bool:
@@ -320,11 +335,16 @@ def _confirm(charge_id: str, token: TransactionToken) -> VerificationResult:
         return _stays_pending(charge_id, token, exc)
     discounted = discount[1] if discount is not None else None
     candidates = []
+    no_subscription = False
     if token.is_recurring and _judge(remote, token, discounted) is Reason.OK:
         try:
             candidates = recurring.subscription_candidates(remote, recurring.plan_id_of(token))
         except AcceptOnError as exc:
             return _stays_pending(charge_id, token, exc)
+        if not candidates:
+            if _may_look_again(charge_id):
+                return _waits_for_subscription(charge_id, token)
+            no_subscription = True
 
     with transaction.atomic():
         charge = Charge.objects.select_for_update().filter(pk=charge_id).first()
@@ -339,12 +359,20 @@ def _confirm(charge_id: str, token: TransactionToken) -> VerificationResult:
         sale = sale_key(locked_token)
         if reason is Reason.OK and sale and _sold(sale, charge_id):
             reason = Reason.ORDER_ALREADY_PAID
+        subscription = None
+        if reason is Reason.OK and locked_token.is_recurring:
+            # The first payment of a subscription no charge is linked to yet; anything else
+            # (a renewal, a one-off charge posted against the plan's token) is not a sale.
+            if not no_subscription:
+                subscription = recurring.link_subscription(charge, candidates)
+            if subscription is None:
+                reason = Reason.NOT_A_FIRST_PAYMENT
         now = timezone.now()
         _mirror(charge, remote)
         charge.attempts += 1
         charge.last_attempt_at = now
         if reason is Reason.OK:
-            reason = _record_sale(charge, locked_token, sale, discount, candidates, now)
+            reason = _record_sale(charge, locked_token, sale, discount, subscription, now)
         if reason is not Reason.OK:
             _record_refusal(charge, remote, reason)
         if reason is Reason.OK:
@@ -384,7 +412,7 @@ def _record_sale(
     token: TransactionToken,
     sale: str | None,
     discount: tuple[str, int] | None,
-    candidates: list[Any],
+    subscription: Subscription | None,
     now: datetime,
 ) -> Reason:
     """Write the verdict "paid" (inside the verdict's transaction, the rows locked): the charge
@@ -396,10 +424,7 @@ def _record_sale(
     charge.verified_at = now
     charge.sale_key = sale
     charge.promo_code = discount[0] if discount is not None else ""
-    if token.is_recurring:
-        charge.subscription = recurring.link_subscription(charge, candidates)
-        if charge.subscription is None:
-            logger.warning("Charge %s: no subscription of its payer found", charge.pk)
+    charge.subscription = subscription
     try:
         with transaction.atomic():
             charge.save()
@@ -426,6 +451,21 @@ def _record_refusal(charge: Charge, remote: RemoteCharge, reason: Reason) -> Non
     charge.verification = Verification.REJECTED
     attention.flag(charge, remote, reason)
     charge.save()
+
+
+def _may_look_again(charge_id: str) -> bool:
+    attempts = Charge.objects.filter(pk=charge_id).values_list("attempts", flat=True).first() or 0
+    return attempts + 1 < recurring.SUBSCRIPTION_LOOKUPS
+
+
+def _waits_for_subscription(charge_id: str, token: TransactionToken) -> VerificationResult:
+    logger.info("Charge %s: its subscription is not listed yet; it stays pending", charge_id)
+    Charge.objects.filter(pk=charge_id, verification=Verification.PENDING).update(
+        reason=Reason.SUBSCRIPTION_NOT_VISIBLE,
+        attempts=F("attempts") + 1,
+        last_attempt_at=timezone.now(),
+    )
+    return VerificationResult(Reason.SUBSCRIPTION_NOT_VISIBLE, charge_id, token.pk)
 
 
 def _stays_pending(

@@ -24,6 +24,7 @@ from django_accepton.products import ProductError
 from django_accepton.services.plans import create_plan
 from django_accepton.services.promo_codes import create_promo_code
 from django_accepton.services.recurring import (
+    SUBSCRIPTION_LOOKUPS,
     RecurringTokenMismatch,
     RecurringTokenMissing,
     recurring_token_for,
@@ -365,14 +366,30 @@ def test_each_payment_of_one_payer_gets_its_own_subscription(accepton, plan):
             assert row.subscription.created == row.created
 
 
-def test_an_unlisted_subscription_leaves_the_payment_verified_and_unlinked(accepton, plan):
+def _judged_until_refused(charge_id: str, token_id: str) -> list[Reason]:
+    """Submit, then let the reconciliation try until the claim is decided."""
+    reasons = [verify_charge(charge_id, token_id).reason]
+    for _ in range(SUBSCRIPTION_LOOKUPS):
+        if reasons[-1] is not Reason.SUBSCRIPTION_NOT_VISIBLE:
+            break
+        (result,) = reverify_pending_charges(older_than=0)
+        reasons.append(result.reason)
+    return reasons
+
+
+def test_a_payment_whose_subscription_never_shows_is_refused_after_a_few_looks(accepton, plan):
     token_id = recurring_token_for(plan).pk
     charge_id = subscribe(accepton, token_id, "ann@example.com")
     remote_sub = accepton.state.list_subscriptions()["data"][0]
     accepton.state.cancel_subscription(remote_sub["id"])  # gone before the customer came back
 
-    assert verify_charge(charge_id, token_id).ok
-    assert Charge.objects.get(pk=charge_id).subscription is None
+    reasons = _judged_until_refused(charge_id, token_id)
+
+    waiting = [Reason.SUBSCRIPTION_NOT_VISIBLE] * (SUBSCRIPTION_LOOKUPS - 1)
+    assert reasons == [*waiting, Reason.NOT_A_FIRST_PAYMENT]
+    row = Charge.objects.get(pk=charge_id)
+    assert (row.verification, row.subscription) == (Verification.REJECTED, None)
+    assert row.needs_attention  # the money was taken: a human refunds it
 
 
 def test_a_subscription_linked_to_a_charge_is_not_taken_again(accepton, plan):
@@ -383,13 +400,69 @@ def test_a_subscription_linked_to_a_charge_is_not_taken_again(accepton, plan):
     second = subscribe(accepton, token_id, "ann@example.com")
     newest = accepton.state.list_subscriptions()["data"][0]  # the sandbox lists newest first
     accepton.state.cancel_subscription(newest["id"])
-
     first_subscription = Charge.objects.get(pk=first).subscription_id
     assert first_subscription is not None
 
-    assert verify_charge(second, token_id).ok
+    assert _judged_until_refused(second, token_id)[-1] is Reason.NOT_A_FIRST_PAYMENT
     assert Charge.objects.get(pk=second).subscription is None
     assert Charge.objects.get(pk=first).subscription_id == first_subscription
+
+
+# ----- buying a subscription without one -------------------------------------------------------
+
+
+def test_a_one_off_charge_posted_against_a_plans_token_buys_no_membership(accepton, plan):
+    # A txn_ token at the plan's price and name: paid, but no subscription exists for it.
+    lookalike = token_in(
+        render_form({"amount": 1500, "currency": "usd", "description": "Ink club"})
+    )
+    charge = accepton.state.create_form_charge(
+        lookalike, SUCCESS_CARD, 12, date.today().year + 2, "123", "eve@example.com"
+    )
+    token_id = recurring_token_for(plan).pk
+
+    assert _judged_until_refused(charge["id"], token_id)[-1] is Reason.NOT_A_FIRST_PAYMENT
+    assert not Charge.objects.filter(verification=Verification.VERIFIED).exists()
+    assert not Subscription.objects.exists()
+
+
+def test_a_renewal_posted_as_a_first_payment_buys_no_second_membership(accepton, plan):
+    token_id = recurring_token_for(plan).pk
+    first = subscribe(accepton, token_id, "ann@example.com")
+    assert verify_charge(first, token_id).ok
+    subscription_id = Charge.objects.get(pk=first).subscription_id
+    renewal = accepton.state.bill_subscription(subscription_id)["charge"]["id"]
+
+    result = verify_charge(renewal, token_id)
+
+    assert result.reason is Reason.NOT_A_FIRST_PAYMENT
+    verified = Charge.objects.filter(verification=Verification.VERIFIED)
+    assert list(verified.values_list("pk", flat=True)) == [first]
+    assert Charge.objects.filter(subscription_id=subscription_id).count() == 1
+
+
+@pytest.mark.parametrize("judged_first", ["intruder", "victim"])
+def test_a_payer_typing_someone_elses_email_does_not_take_their_subscription(
+    accepton, plan, judged_first
+):
+    token_id = recurring_token_for(plan).pk
+    victim = subscribe(accepton, token_id, "ann@example.com")
+    time.sleep(0.01)  # the sandbox dates to the millisecond
+    intruder = subscribe(accepton, token_id, "ann@example.com")  # Eve types Ann's email
+
+    # Either may be judged first (Ann's may have been pending while AcceptOn was down).
+    order = (intruder, victim) if judged_first == "intruder" else (victim, intruder)
+    for charge_id in order:
+        assert verify_charge(charge_id, token_id).ok
+
+    rows = {row.pk: row for row in Charge.objects.select_related("subscription")}
+    assert rows[victim].subscription_id != rows[intruder].subscription_id
+    # Each payment got the subscription billed by that payment, not the newest one of the email.
+    for charge_id in (victim, intruder):
+        remote = accepton.state.retrieve_charge(charge_id)
+        billed = accepton.state.retrieve_subscription(rows[charge_id].subscription_id)
+        stamp = remote.get("created_at") or remote.get("created")
+        assert billed["last_billed_at"] == stamp
 
 
 def test_the_subscription_list_down_keeps_the_payment_pending(accepton, plan, verified_log):
