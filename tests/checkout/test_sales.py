@@ -265,7 +265,7 @@ def test_a_receiver_that_fails_once_is_delivered_again_and_fulfils_once(
 @pytest.mark.django_db(transaction=True)
 def test_orders_paid_before_sale_keys_existed_count_as_sold(accepton):
     before = [("django_accepton", "0005_refund_flag_before")]
-    after = [("django_accepton", "0006_fulfilment_sales_attention")]
+    after = [("django_accepton", "0008_one_verified_charge_per_sale")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     try:
