@@ -212,6 +212,7 @@ class ChargeAdmin(ReadOnlyAdmin):
         "amount_refunded",
         "created",
         "token",
+        "user",
     )
     list_filter = (
         NeedsAttentionFilter,
@@ -221,8 +222,8 @@ class ChargeAdmin(ReadOnlyAdmin):
         ("created", admin.DateFieldListFilter),
         "refunded",
     )
-    list_select_related = ("token",)
-    raw_id_fields = ("token",)
+    list_select_related = ("token", "user")
+    raw_id_fields = ("token", "user")
     # Exact matches only: they use the primary key and indexes, never a scan.
     search_fields = ("=id", "=remote_id", "=token__id")
     ordering = ("-created",)
@@ -586,10 +587,19 @@ class PlanAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(Subscription)
 class SubscriptionAdmin(ReadOnlyAdmin):
-    list_display = ("id", "email", "plan", "active", "last_billed_at", "environment", "created")
+    list_display = (
+        "id",
+        "email",
+        "plan",
+        "active",
+        "last_billed_at",
+        "environment",
+        "created",
+        "user",
+    )
     list_filter = ("active", "environment")
-    list_select_related = ("plan",)
-    raw_id_fields = ("plan",)
+    list_select_related = ("plan", "user")
+    raw_id_fields = ("plan", "user")
     search_fields = ("=id", "^email", "=plan__id")
     actions = ("cancel_on_accepton",)
 

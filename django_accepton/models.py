@@ -8,6 +8,8 @@ mean nothing in another.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -21,6 +23,27 @@ class Environment(models.TextChoices):
     PRODUCTION = "production", _("Production")
     STAGING = "staging", _("Staging")
     SANDBOX = "sandbox", _("Sandbox")
+
+
+class CustomerQuerySet(models.QuerySet):  # type: ignore[type-arg]
+    """Rows linked to the user who checked out (``user``)."""
+
+    def for_user(self, user: Any) -> CustomerQuerySet:
+        """This user's rows; none for an anonymous or missing user."""
+        if user is None or not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(user=user)
+
+
+def _customer() -> models.ForeignKey:  # type: ignore[type-arg]
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The signed-in user who checked out, if any."),
+    )
 
 
 class TransactionToken(models.Model):
@@ -47,6 +70,7 @@ class TransactionToken(models.Model):
     quantity = models.PositiveIntegerField(
         default=1, help_text=_("How many of the target one payment buys.")
     )
+    user = _customer()
     sold_once = models.BooleanField(
         default=True,
         help_text=_(
@@ -145,6 +169,9 @@ class Charge(models.Model):
     # automatic refund policy) settled it. See services.attention.
     attention = models.CharField(max_length=32, blank=True, db_index=True)
     attention_resolved_at = models.DateTimeField(null=True, blank=True)
+    user = _customer()
+
+    objects = CustomerQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("charge")
@@ -368,6 +395,10 @@ class Subscription(models.Model):
     synced_at = models.DateTimeField(
         null=True, blank=True, help_text=_("When AcceptOn's data was last written here.")
     )
+    # Not AcceptOn's: who subscribed here (the user whose checkout paid its first payment).
+    user = _customer()
+
+    objects = CustomerQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("subscription")

@@ -77,7 +77,12 @@ def charge_return(request: HttpRequest) -> HttpResponse:
         charge_id = charge_id_from_response(
             request.POST.get("response"), max_bytes=get_settings().max_response_bytes
         )
-        result = verify_charge(charge_id, request.GET.get("token", ""), defer=_guessing(request))
+        result = verify_charge(
+            charge_id,
+            request.GET.get("token", ""),
+            defer=_guessing(request),
+            user=getattr(request, "user", None),
+        )
     except InvalidSubmission as exc:
         return _bad_request(request, str(exc))
     _count_guess(request, result)
@@ -145,6 +150,7 @@ class ChargeCallbackView(APIView):
                 submission.validated_data["charge_id"],
                 submission.validated_data["token"],
                 defer=_guessing(request._request),
+                user=getattr(request._request, "user", None),
             )
         except InvalidSubmission as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)

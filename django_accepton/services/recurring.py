@@ -298,5 +298,9 @@ def link_subscription(charge: Charge, candidates: list[RemoteSubscription]) -> S
                     raise _Taken
         except _Taken:
             continue
+        if charge.user_id and subscription.user_id is None:
+            # Who subscribed: the signed-in customer whose payment started it.
+            subscription.user_id = charge.user_id
+            subscription.save(update_fields=["user"])
         return subscription
     return None

@@ -69,11 +69,13 @@ def _fingerprint(
     content_type: ContentType | None,
     object_id: str,
     shopper: str,
+    user_id: str,
 ) -> str:
     # Every field that changes what the customer pays, or for what, is part of the key:
     # a new price can never reuse a token minted for the old one. A catalogue product's token
     # is also its shopper's: two shoppers never pay one token.
     parts = [
+        user_id,
         shopper if not info.sold_once else "",
         str(info.sold_once),
         str(info.quantity),
@@ -108,18 +110,25 @@ def _reusable(fingerprint: str, environment: str, ttl: int) -> TransactionToken 
     )
 
 
-def mint_token(product: Any, *, reuse: bool = True, shopper: str = "") -> TransactionToken:
+def mint_token(
+    product: Any, *, reuse: bool = True, shopper: str = "", user: Any = None
+) -> TransactionToken:
     """A token for ``product`` (see :mod:`django_accepton.products`), reused while fresh.
 
     Reuse keeps page renders from costing an API call each: the same product at the same price,
     within ``ACCEPTON["TOKEN_CACHE_TTL"]`` seconds and not yet paid, gets the same token. A
     catalogue product (not ``sold_once``) reuses a token only for the same ``shopper`` (the
-    template tag passes the session key); without one it mints a token each time.
+    template tag passes a random id kept in the session); without one it mints a token each
+    time. ``user``, when signed in, is the customer the token (and the charge that pays it) is
+    linked to; it is part of the reuse key, so two users never share a token.
     """
+    customer = user if getattr(user, "is_authenticated", False) else None
     info = describe_product(product)
     environment = current_environment()
     content_type, object_id = _target(info)
-    fingerprint = _fingerprint(environment, info, content_type, object_id, shopper)
+    fingerprint = _fingerprint(
+        environment, info, content_type, object_id, shopper, str(customer.pk) if customer else ""
+    )
     if not info.sold_once and not shopper:
         reuse = False
     if reuse:
@@ -149,5 +158,6 @@ def mint_token(product: Any, *, reuse: bool = True, shopper: str = "") -> Transa
         fingerprint=fingerprint,
         quantity=info.quantity,
         sold_once=info.sold_once,
+        user=customer,
         raw=remote.raw,
     )

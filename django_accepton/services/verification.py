@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -134,23 +135,29 @@ def _check_ids(charge_id: object, token_id: object) -> tuple[str, str]:
 
 
 def verify_charge(
-    charge_id: object, token_id: object, *, defer: bool = False
+    charge_id: object, token_id: object, *, defer: bool = False, user: Any = None
 ) -> VerificationResult:
     """Accept ``charge_id`` as payment for ``token_id`` only if AcceptOn says it paid for it.
 
     ``defer``: record the claim without asking AcceptOn now (it is ``pending``, judged by
     :func:`reverify_pending_charges`); for a submission that must not cost a call right away,
-    but must not be lost either."""
+    but must not be lost either. ``user``: the signed-in customer submitting it, linked to the
+    charge (and to the subscription a first payment starts) when the token names nobody."""
     charge_id, token_id = _check_ids(charge_id, token_id)
     environment = current_environment()
     token = TransactionToken.objects.filter(pk=token_id, environment=environment).first()
     if token is None:
         return VerificationResult(Reason.UNKNOWN_TOKEN, charge_id, token_id)
 
+    customer = token.user or (user if getattr(user, "is_authenticated", False) else None)
     try:
         with transaction.atomic():
             Charge.objects.create(
-                id=charge_id, environment=environment, token=token, recurring=token.is_recurring
+                id=charge_id,
+                environment=environment,
+                token=token,
+                recurring=token.is_recurring,
+                user=customer,
             )
     except IntegrityError:
         if _claim_synced_charge(charge_id, token, environment):
@@ -186,6 +193,7 @@ def _claim_synced_charge(charge_id: str, token: TransactionToken, environment: s
         token__isnull=True,
     ).update(
         token=token,
+        user=token.user,
         recurring=token.is_recurring,
         verification=Verification.PENDING,
         reason="",

@@ -47,7 +47,8 @@ def _additional_fields(value: str | list[str] | tuple[str, ...], tag: str) -> st
 def _mint(product: Any, request: Any) -> TransactionToken:
     # Only a catalogue product's token is the shopper's own (and only it starts a session).
     sold_once = describe_product(product).sold_once
-    return mint_token(product, shopper="" if sold_once else _shopper(request))
+    user = getattr(request, "user", None)
+    return mint_token(product, shopper="" if sold_once else _shopper(request), user=user)
 
 
 SHOPPER_KEY = "django_accepton_shopper"

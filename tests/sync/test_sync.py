@@ -76,8 +76,10 @@ def test_sync_of_thousands_costs_one_request_and_constant_queries_per_page(accep
     # Page 1 also pays for taking the lease; every later page costs the same few queries
     # (renew the lease, read the page's rows, one bulk upsert), whatever the rows behind it.
     assert len(per_page) == pages
-    assert len(set(per_page[1:])) == 1, per_page
-    assert per_page[1] <= 4, per_page
+    # (SQLite splits a page's upsert by its variable limit: the short last page may take one
+    # statement fewer.)
+    assert len(set(per_page[1:-1])) == 1, per_page
+    assert per_page[-1] <= per_page[1] <= 4, per_page
     assert per_page[0] <= 10, per_page
 
 
