@@ -24,6 +24,29 @@ receiver never acts on a decision that was rolled back, and each is sent once pe
     :class:`~django_accepton.services.verification.Reason`. ``charge`` is ``None`` when AcceptOn
     does not know the charge id. Money may have been taken (an amount mismatch, say): a human
     should look.
+
+Changes AcceptOn reports, sent after commit, once per change, whichever way the package learnt
+of it (``source``: ``"service"`` for a call of the package's services, the admin's included,
+``"checkout"``, ``"sync"`` or ``"reconciliation"``; see :mod:`django_accepton.services.changes`):
+
+``subscription_created(sender=Subscription, subscription, source)``
+    A subscription appeared: a first payment through the checkout, or one the sync found.
+``subscription_renewed(sender=Subscription, subscription, previous_billed_at, source)``
+    The sync found the subscription billed again (``last_billed_at`` moved on).
+``subscription_cancelled(sender=Subscription, subscription, source)``
+    Cancelled: by the package (the admin's button, ``cancel_subscription``) or elsewhere (found
+    by the sync).
+``charge_refunded(sender=Charge, charge, amount, full, source)``
+    Money went back. ``amount`` is what this refund returned (``None`` when the sync only saw
+    AcceptOn's ``refunded`` flag turn on: a refund made outside the package, whose amount
+    AcceptOn does not show); ``full`` says whether the whole charge is refunded (``None`` when
+    only AcceptOn's flag is known, whose meaning for partial refunds is undocumented).
+``plan_deleted(sender=Plan, plan, source)`` / ``promo_code_deleted(sender=PromoCode, promo_code,
+source)``
+    Gone from AcceptOn (marked ``deleted_at``; for a code deleted through the package, the row
+    is gone too and ``promo_code`` is the last copy of it).
+``promo_code_changed(sender=PromoCode, promo_code, source)``
+    A code's name, type or value changed.
 """
 
 from django.dispatch import Signal
@@ -31,3 +54,10 @@ from django.dispatch import Signal
 charge_verified = Signal()
 charge_rejected = Signal()
 charge_needs_attention = Signal()
+subscription_created = Signal()
+subscription_renewed = Signal()
+subscription_cancelled = Signal()
+charge_refunded = Signal()
+plan_deleted = Signal()
+promo_code_deleted = Signal()
+promo_code_changed = Signal()

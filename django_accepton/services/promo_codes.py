@@ -17,11 +17,13 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from django_accepton import signals
 from django_accepton.api import current_environment, get_client
 from django_accepton.client import InvalidRequestError, NotFoundError, pricing
 from django_accepton.client import PromoCode as RemotePromoCode
 from django_accepton.conf import get_settings
 from django_accepton.models import PromoCode
+from django_accepton.services.changes import announce
 from django_accepton.services.environments import require_current_environment
 from django_accepton.services.mirroring import copy_mirrored, save_mirror
 
@@ -119,9 +121,12 @@ def update_promo_code(
         PromoCode.objects.filter(environment=row.environment, name=fresh.name).exclude(
             pk=row.pk
         ).delete()
+        before = (row.name, row.promo_type, row.value)
         row.name = fresh.name
         copy_mirrored(row, fresh, MIRRORED_FIELDS)
         row.save()
+        if (row.name, row.promo_type, row.value) != before:
+            announce(signals.promo_code_changed, PromoCode, promo_code=row, source="service")
     return row
 
 
@@ -147,3 +152,5 @@ def delete_promo_code(promo: PromoCode | int) -> None:
             raise
     # A queryset delete leaves the caller's instance (and its pk) intact, for the admin's log.
     PromoCode.objects.filter(pk=row.pk).delete()
+    if row.deleted_at is None:
+        announce(signals.promo_code_deleted, PromoCode, promo_code=row, source="service")

@@ -28,6 +28,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils.module_loading import import_string
 
+from django_accepton import signals
 from django_accepton.api import get_client
 from django_accepton.client import Charge as RemoteCharge
 from django_accepton.client import NotFoundError
@@ -35,6 +36,7 @@ from django_accepton.client import Subscription as RemoteSubscription
 from django_accepton.client import TransactionToken as RemoteToken
 from django_accepton.conf import get_settings
 from django_accepton.models import Charge, Plan, Subscription, TransactionToken
+from django_accepton.services.changes import announce
 from django_accepton.services.environments import require_current_environment
 from django_accepton.services.subscriptions import mirror_subscription, remote_created
 
@@ -291,6 +293,7 @@ def link_subscription(charge: Charge, candidates: list[RemoteSubscription]) -> S
     for remote in candidates:
         if _linked([remote.id]):
             continue
+        known = Subscription.objects.filter(pk=remote.id).exists()
         try:
             with transaction.atomic():
                 subscription = mirror_subscription(remote)
@@ -302,5 +305,12 @@ def link_subscription(charge: Charge, candidates: list[RemoteSubscription]) -> S
             # Who subscribed: the signed-in customer whose payment started it.
             subscription.user_id = charge.user_id
             subscription.save(update_fields=["user"])
+        if not known:
+            announce(
+                signals.subscription_created,
+                Subscription,
+                subscription=subscription,
+                source="checkout",
+            )
         return subscription
     return None

@@ -33,6 +33,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from django_accepton import signals
 from django_accepton.api import current_environment, get_client
 from django_accepton.client import (
     AcceptOn,
@@ -43,6 +44,7 @@ from django_accepton.client import (
 )
 from django_accepton.client import Refund as RemoteRefund
 from django_accepton.models import Charge, Refund, RefundRequest, RefundState, Verification
+from django_accepton.services.changes import announce
 
 logger = logging.getLogger(__name__)
 
@@ -236,7 +238,17 @@ def _record_success(request: RefundRequest, remote: RemoteRefund) -> RefundReque
         charge.refunded = charge.refunded or refunded_total >= (charge.amount or 0)
         if charge.needs_attention and charge.refunded:
             charge.attention_resolved_at = now  # the money went back
-        charge.save(update_fields=["amount_refunded", "refunded", "attention_resolved_at"])
+        # What AcceptOn will report once the sync reads it: this refund is announced here.
+        charge.raw = {**(charge.raw or {}), "refunded": charge.refunded}
+        charge.save(update_fields=["amount_refunded", "refunded", "attention_resolved_at", "raw"])
+        announce(
+            signals.charge_refunded,
+            Charge,
+            charge=charge,
+            amount=remote.amount,
+            full=charge.refunded,
+            source="service",
+        )
         locked.state = RefundState.SUCCEEDED
         locked.refund = row
         locked.error = ""
@@ -351,6 +363,14 @@ def reconcile_refunds(*, older_than: int | None = None) -> ReconcileResult:
                 if remote.refunded and flag_was_off and covers_the_rest and len(requests) == 1:
                     request.state, request.error = RefundState.SUCCEEDED, CONFIRMED_NOTE
                     result.succeeded += 1
+                    announce(
+                        signals.charge_refunded,
+                        Charge,
+                        charge=charge,
+                        amount=request.amount,
+                        full=True,
+                        source="reconciliation",
+                    )
                 elif not remote.refunded and covers_the_rest:
                     charge.amount_refunded = max(charge.amount_refunded - request.amount, 0)
                     request.state, request.error = RefundState.FAILED, RELEASED_NOTE

@@ -7,10 +7,12 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from django_accepton import signals
 from django_accepton.api import current_environment, get_client
 from django_accepton.client import Subscription as RemoteSubscription
 from django_accepton.client.resources import parse_datetime
 from django_accepton.models import Subscription
+from django_accepton.services.changes import announce
 from django_accepton.services.environments import require_current_environment
 from django_accepton.services.mirroring import copy_mirrored, save_mirror
 
@@ -58,8 +60,11 @@ def cancel_subscription(subscription: Subscription | str) -> Subscription:
     row = Subscription.objects.get(pk=pk)
     require_current_environment(row.environment, f"Subscription {row.pk}")
     remote = get_client().subscriptions.cancel(row.pk)
+    was_active = row.active
     fresh = subscription_row(remote, row.environment, timezone.now())
     # By column: plan_id, never the plan, which would load a plan that may not be synced.
     copy_mirrored(row, fresh, MIRRORED_FIELDS)
     row.save()
+    if was_active and not row.active:
+        announce(signals.subscription_cancelled, Subscription, subscription=row, source="service")
     return row

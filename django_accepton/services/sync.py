@@ -43,15 +43,18 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from django_accepton import signals
 from django_accepton.api import current_environment, get_client
 from django_accepton.client import AcceptOn, AcceptOnError, NotFoundError, Page
 from django_accepton.client import Charge as RemoteCharge
 from django_accepton.client import Plan as RemotePlan
 from django_accepton.client import PromoCode as RemotePromoCode
 from django_accepton.client import Subscription as RemoteSubscription
+from django_accepton.client.resources import parse_datetime as parse_aware
 from django_accepton.client.validation import MAX_PER_PAGE
 from django_accepton.models import Charge, Plan, PromoCode, Subscription, SyncResource, SyncState
 from django_accepton.services import charges, plans, promo_codes, subscriptions
+from django_accepton.services.changes import announce
 
 logger = logging.getLogger(__name__)
 
@@ -530,8 +533,11 @@ def _write(spec: _Spec, run: SyncRun, items: Iterable[Any], result: SyncResult) 
     existing = _existing(spec, run.environment, list(readable))
     changed: list[models.Model] = []
     unchanged: list[str] = []
+    events: list[tuple[str, str, dict[str, Any]]] = []
+    built: dict[str, models.Model] = {}
     for key, remote in readable.items():
         before = existing.get(key)
+        events += _changes(spec.name, key, before[0] if before else None, remote)
         if before is None:
             result.created += 1
         elif before[0] == remote.raw and (len(before) == 1 or before[1] is None):
@@ -540,7 +546,8 @@ def _write(spec: _Spec, run: SyncRun, items: Iterable[Any], result: SyncResult) 
             continue
         else:
             result.updated += 1
-        changed.append(spec.build(remote, run.environment, now))
+        built[key] = spec.build(remote, run.environment, now)
+        changed.append(built[key])
     if run.dry_run:
         return
     if changed:
@@ -554,6 +561,84 @@ def _write(spec: _Spec, run: SyncRun, items: Iterable[Any], result: SyncResult) 
         spec.model._default_manager.filter(
             environment=run.environment, **{f"{spec.key_field}__in": unchanged}
         ).update(last_seen_at=now)
+    if events:
+        _announce(spec, run.environment, events, written=built)
+
+
+# ----- what a page changed ----------------------------------------------------------------------
+
+
+def _changes(
+    resource: str, key: str, before: Any, remote: Any
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """The change signals a listed object calls for, against the mirror's copy of AcceptOn's
+    JSON (``before``; ``None`` for a new row). The services update that copy when they make a
+    change, so what they announced is not announced again here."""
+    raw = before if isinstance(before, dict) else None
+    if resource == SyncResource.SUBSCRIPTIONS:
+        if raw is None:
+            return [("subscription_created", key, {})]
+        found: list[tuple[str, str, dict[str, Any]]] = []
+        if raw.get("active") is not False and not remote.active:
+            found.append(("subscription_cancelled", key, {}))
+        try:
+            previous = parse_aware(raw.get("last_billed_at"))
+        except ValueError:
+            previous = None
+        billed = remote.last_billed_at
+        if billed is not None and previous is not None and billed > previous:
+            found.append(("subscription_renewed", key, {"previous_billed_at": previous}))
+        return found
+    if resource != SyncResource.CHARGES:
+        pass
+    elif raw is not None and not raw.get("refunded") and remote.refunded:
+        # Only AcceptOn's flag is known: not the amount, nor (its meaning is undocumented)
+        # whether it is all of the charge.
+        return [("charge_refunded", key, {"amount": None, "full": None})]
+    if resource == SyncResource.PROMO_CODES and raw is not None and raw != remote.raw:
+        return [("promo_code_changed", key, {})]
+    return []
+
+
+_SENT_AS = {
+    "subscription_created": ("subscription", signals.subscription_created),
+    "subscription_cancelled": ("subscription", signals.subscription_cancelled),
+    "subscription_renewed": ("subscription", signals.subscription_renewed),
+    "charge_refunded": ("charge", signals.charge_refunded),
+    "promo_code_changed": ("promo_code", signals.promo_code_changed),
+    "plan_deleted": ("plan", signals.plan_deleted),
+    "promo_code_deleted": ("promo_code", signals.promo_code_deleted),
+}
+
+
+def _announce(
+    spec: _Spec,
+    environment: str,
+    events: list[tuple[str, str, dict[str, Any]]],
+    *,
+    written: dict[str, models.Model] | None = None,
+) -> None:
+    """Announce ``events`` with the rows as written, after the page commits. A new row is sent
+    as the page wrote it (no query: a first sync announces every object); any other change
+    with the row read back, in one query, with what the store added to it (its user)."""
+    fresh = {"subscription_created"}
+    by_key: dict[str, Any] = {
+        key: (written or {})[key]
+        for name, key, _ in events
+        if name in fresh and key in (written or {})
+    }
+    others = {key for name, key, _ in events if key not in by_key}
+    if others:
+        rows = spec.model._default_manager.filter(**{f"{spec.key_field}__in": others})
+        if spec.key_field != "id":
+            rows = rows.filter(environment=environment)
+        by_key.update({getattr(row, spec.key_field): row for row in rows})
+    for name, key, extra in events:
+        row = by_key.get(key)
+        if row is None:
+            continue
+        argument, signal = _SENT_AS[name]
+        announce(signal, spec.model, **{argument: row}, **extra, source="sync")
 
 
 # ----- the end of a run -------------------------------------------------------------------------
@@ -654,6 +739,8 @@ def _mark_deletions(spec: _Spec, run: SyncRun, result: SyncResult) -> None:
         result.deleted += spec.model._default_manager.filter(
             environment=run.environment, **{f"{spec.key_field}__in": gone}
         ).update(deleted_at=now)
+        deleted = "plan_deleted" if spec.name == SyncResource.PLANS else "promo_code_deleted"
+        _announce(spec, run.environment, [(deleted, key, {}) for key in gone])
 
 
 # ----- whole syncs ------------------------------------------------------------------------------
