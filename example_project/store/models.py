@@ -29,6 +29,8 @@ class Order(models.Model):
     class Status(models.TextChoices):
         AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
         PAID = "paid", "Paid"
+        PARTLY_REFUNDED = "partly_refunded", "Partly refunded"
+        REFUNDED = "refunded", "Refunded"
 
     # Order pages are reachable without logging in: their address must not be guessable.
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -39,6 +41,7 @@ class Order(models.Model):
         max_length=20, choices=Status.choices, default=Status.AWAITING_PAYMENT
     )
     amount_paid = models.PositiveIntegerField(null=True, blank=True)
+    amount_refunded = models.PositiveIntegerField(default=0, help_text="In cents.")
     promo_code = models.CharField(max_length=64, blank=True)
     charge_id = models.CharField(max_length=64, blank=True)
     created = models.DateTimeField(auto_now_add=True)

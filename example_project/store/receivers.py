@@ -13,7 +13,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from django_accepton.models import Charge, Plan, TransactionToken
-from django_accepton.signals import charge_verified
+from django_accepton.signals import charge_refunded, charge_verified, subscription_cancelled
 from store.models import Membership, Order
 
 
@@ -63,3 +63,28 @@ def record_membership(sender: Any, charge: Charge, token: TransactionToken, **kw
             "subscription_id": charge.subscription_id or "",
         },
     )
+
+
+@receiver(charge_refunded)
+def mark_order_refunded(sender: Any, charge: Charge, full: bool | None, **kwargs: Any) -> None:
+    """Money went back (through the admin, or found by the sync): the order says how much.
+    ``charge.amount_refunded`` is the package's running total; a refund made in AcceptOn's
+    dashboard shows only as the charge's ``refunded`` flag, read as the whole charge."""
+    paid = Order.objects.filter(
+        charge_id=charge.pk,
+        status__in=(Order.Status.PAID, Order.Status.PARTLY_REFUNDED),
+    )
+    whole = bool(full) or (full is None and charge.refunded)
+    if whole or charge.amount_refunded >= (charge.amount or 0):
+        paid.update(status=Order.Status.REFUNDED, amount_refunded=charge.amount or 0)
+    else:
+        paid.update(status=Order.Status.PARTLY_REFUNDED, amount_refunded=charge.amount_refunded)
+
+
+@receiver(subscription_cancelled)
+def end_membership(sender: Any, subscription: Any, **kwargs: Any) -> None:
+    """Cancelled anywhere (the store's button, the admin, AcceptOn's dashboard): the membership
+    says so. Conditional, so a second announcement changes nothing."""
+    Membership.objects.filter(
+        subscription_id=subscription.pk, status=Membership.Status.ACTIVE
+    ).update(status=Membership.Status.CANCELLED, cancelled_at=timezone.now())

@@ -18,6 +18,8 @@ from store.money import format_money
 
 from django_accepton.models import Charge, Plan, Subscription, Verification
 from django_accepton.services.recurring import set_recurring_token
+from django_accepton.services.refunds import refund
+from django_accepton.services.sync import sync_charges, sync_subscriptions
 
 CARD = "4242424242424242"
 
@@ -346,3 +348,43 @@ def test_with_atomic_requests_a_payment_confirmed_late_pays_the_order(
     assert "Thank you! Your payment was received." in again.content.decode()
     order.refresh_from_db()
     assert order.status == Order.Status.PAID
+
+
+def test_an_order_says_how_much_was_refunded(client, shop, accepton):
+    order, token = _order_with_token(client, shop)
+    charge = accepton.state.create_form_charge(token, CARD, 12, 2040, "123", "a@example.com")
+    _return(client, token, charge["id"])
+
+    refund(charge["id"], 1500)
+    order.refresh_from_db()
+    assert (order.status, order.amount_refunded) == (Order.Status.PARTLY_REFUNDED, 1500)
+    page = client.get(order.get_absolute_url()).content.decode()
+    assert "Partly refunded" in page
+    assert "$15.00" in page
+
+    refund(charge["id"], 3000)
+    order.refresh_from_db()
+    assert (order.status, order.amount_refunded) == (Order.Status.REFUNDED, 4500)
+
+
+def test_a_refund_made_in_acceptOns_dashboard_reaches_the_order(client, shop, accepton):
+    order, token = _order_with_token(client, shop)
+    charge = accepton.state.create_form_charge(token, CARD, 12, 2040, "123", "a@example.com")
+    _return(client, token, charge["id"])
+    accepton.state.create_refund(charge["id"], 4500)
+
+    sync_charges(full=True)
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.REFUNDED
+
+
+def test_a_membership_cancelled_in_acceptOns_dashboard_says_cancelled(client, accepton, plans):
+    _subscribe(client, accepton, plans["Ink club"])
+    membership = Membership.objects.get()
+    accepton.state.cancel_subscription(membership.subscription_id)
+
+    sync_subscriptions()
+
+    membership.refresh_from_db()
+    assert membership.status == Membership.Status.CANCELLED
