@@ -41,6 +41,7 @@ from django_accepton.signals import charge_verified
 from tests.checkout.conftest import SUCCESS_CARD, control, render_form, token_in
 from tests.concurrency import in_threads
 from tests.dialects import RTX_RETRIEVABLE, RTX_UNRETRIEVABLE
+from tests.migrations import migrated
 from tests.mirror.helpers import recurring
 
 # Money paths: run against every sandbox dialect (docs/api-calls.md).
@@ -601,14 +602,7 @@ def test_the_database_links_a_subscription_to_one_charge_only():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_flags_existing_recurring_claims():
-    from django.db.migrations.executor import MigrationExecutor
-
-    before = [("django_accepton", "0002_mirrors_refunds_sync")]
-    after = [("django_accepton", "0003_recurring_checkout")]
-    executor = MigrationExecutor(connection)
-    executor.migrate(before)
-    try:
-        old = executor.loader.project_state(before).apps
+    def fill(old: Any) -> None:
         old_token = old.get_model("django_accepton", "TransactionToken")
         old_charge = old.get_model("django_accepton", "Charge")
         for token_id in ("rtx_old", "txn_old"):
@@ -621,12 +615,8 @@ def test_the_migration_flags_existing_recurring_claims():
                 token=token,
                 verification="verified",
             )
-        executor = MigrationExecutor(connection)
-        executor.migrate(after)
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes())
+
+    migrated("0002_mirrors_refunds_sync", "0003_recurring_checkout", fill)
     assert dict(Charge.objects.values_list("pk", "recurring")) == {
         "chg_rtx": True,
         "chg_txn": False,

@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +25,7 @@ from django_accepton.signals import charge_needs_attention, charge_verified
 from tests.admin.conftest import refund_through_button
 from tests.checkout.conftest import pay, render_form, token_in
 from tests.concurrency import in_threads
+from tests.migrations import migrated
 
 # Money paths: run against every sandbox dialect (docs/api-calls.md).
 pytestmark = [pytest.mark.django_db, pytest.mark.accepton_dialects]
@@ -264,12 +263,7 @@ def test_a_receiver_that_fails_once_is_delivered_again_and_fulfils_once(
 @pytest.mark.accepton_dialect("strict-docs")
 @pytest.mark.django_db(transaction=True)
 def test_orders_paid_before_sale_keys_existed_count_as_sold(accepton):
-    before = [("django_accepton", "0005_refund_flag_before")]
-    after = [("django_accepton", "0008_one_verified_charge_per_sale")]
-    executor = MigrationExecutor(connection)
-    executor.migrate(before)
-    try:
-        old = executor.loader.project_state(before).apps
+    def fill(old: Any) -> None:
         old_token = old.get_model("django_accepton", "TransactionToken")
         old_charge = old.get_model("django_accepton", "Charge")
         for number in (1, 2):  # two tokens of one order, both verified (allowed then)
@@ -284,12 +278,8 @@ def test_orders_paid_before_sale_keys_existed_count_as_sold(accepton):
             old_charge.objects.create(
                 id=f"chg_old{number}", environment="sandbox", token=token, verification="verified"
             )
-        executor = MigrationExecutor(connection)
-        executor.migrate(after)
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes())
+
+    migrated("0005_refund_flag_before", "0008_one_verified_charge_per_sale", fill)
 
     keys = dict(Charge.objects.values_list("pk", "sale_key"))
     assert keys["chg_old1"] is not None
