@@ -42,4 +42,15 @@ def cancel_membership(membership: Membership) -> None:
     membership.refresh_from_db()
 
 
-__all__ = ["AcceptOnError", "cancel_membership"]
+def follow_the_mirror(membership: Membership) -> None:
+    """A membership whose mirrored subscription AcceptOn reports cancelled is cancelled."""
+    if membership.status != Membership.Status.ACTIVE or not membership.subscription_id:
+        return
+    if Subscription.objects.filter(pk=membership.subscription_id, active=False).exists():
+        Membership.objects.filter(pk=membership.pk, status=Membership.Status.ACTIVE).update(
+            status=Membership.Status.CANCELLED, cancelled_at=timezone.now()
+        )
+        membership.refresh_from_db()
+
+
+__all__ = ["AcceptOnError", "cancel_membership", "follow_the_mirror"]

@@ -166,12 +166,17 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
 def membership_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     membership = get_object_or_404(Membership, public_id=public_id)
     _remember(request, membership)
+    # What AcceptOn reports (the mirror, kept by the sync) decides, not only the signals heard.
+    subscriptions_service.follow_the_mirror(membership)
     return render(request, "store/membership_detail.html", {"membership": membership})
 
 
 @require_POST
 def membership_cancel(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The Cancel button asks first; only the confirmation cancels."""
     membership = get_object_or_404(Membership, public_id=public_id)
+    if request.POST.get("confirm") != "yes":
+        return render(request, "store/membership_cancel.html", {"membership": membership})
     try:
         subscriptions_service.cancel_membership(membership)
     except AcceptOnError:

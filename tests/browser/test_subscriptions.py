@@ -37,6 +37,9 @@ def test_subscribe_with_the_plans_recurring_token_then_cancel(store, page):
     assert (membership.amount_paid, membership.plan_name) == (1500, "Ink club")
 
     page.locator("#cancel-subscription").click()
+    expect(page.locator("#cancel-question")).to_contain_text("will not be billed $15.00 again")
+    assert state.retrieve_subscription(membership.subscription_id)["active"] is True
+    page.locator("#confirm-cancel").click()
     expect(page.locator("#membership-status")).to_have_text("Cancelled")
     assert state.retrieve_subscription(membership.subscription_id)["active"] is False
     membership.refresh_from_db()

@@ -218,14 +218,18 @@ def test_cancelling_goes_to_acceptOn_first_then_the_mirror(client, accepton, pla
     _subscribe(client, accepton, plans["Ink club"])
     membership = Membership.objects.get()
     accepton.state.add_fault({"status": 503, "path_prefix": "/v1/subscriptions", "method": "POST"})
+    asked = client.post(reverse("store:membership_cancel", args=[membership.public_id]))
+    assert "this cannot be undone" in asked.content.decode()  # the button asks first
     answer = client.post(
-        reverse("store:membership_cancel", args=[membership.public_id]), follow=True
+        reverse("store:membership_cancel", args=[membership.public_id]),
+        {"confirm": "yes"},
+        follow=True,
     )
     assert "could not reach the payment service" in answer.content.decode()
     membership.refresh_from_db()
     assert membership.status == Membership.Status.ACTIVE
 
-    client.post(reverse("store:membership_cancel", args=[membership.public_id]))
+    client.post(reverse("store:membership_cancel", args=[membership.public_id]), {"confirm": "yes"})
     membership.refresh_from_db()
     assert membership.status == Membership.Status.CANCELLED
     assert accepton.state.retrieve_subscription(membership.subscription_id)["active"] is False
@@ -249,7 +253,7 @@ def test_cancelling_reaches_acceptOn_and_survives_a_dashboard_cancel(client, acc
     membership = Membership.objects.get()
     # Cancelled in AcceptOn's dashboard first: cancelling here still ends in "cancelled".
     accepton.state.cancel_subscription(membership.subscription_id)
-    client.post(reverse("store:membership_cancel", args=[membership.public_id]))
+    client.post(reverse("store:membership_cancel", args=[membership.public_id]), {"confirm": "yes"})
     membership.refresh_from_db()
     assert membership.status == Membership.Status.CANCELLED
 
@@ -388,3 +392,15 @@ def test_a_membership_cancelled_in_acceptOns_dashboard_says_cancelled(client, ac
 
     membership.refresh_from_db()
     assert membership.status == Membership.Status.CANCELLED
+
+
+def test_a_membership_page_follows_the_mirrored_subscription(client, accepton, plans):
+    _subscribe(client, accepton, plans["Ink club"])
+    membership = Membership.objects.get()
+    # The mirror says cancelled (a sync wrote it while no receiver listened, say).
+    Subscription.objects.filter(pk=membership.subscription_id).update(active=False)
+
+    page = client.get(membership.get_absolute_url()).content.decode()
+
+    assert 'id="membership-status">Cancelled' in page
+    assert "cancel-subscription" not in page
