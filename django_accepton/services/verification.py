@@ -10,21 +10,31 @@ The browser only tells us a charge id; everything else comes from AcceptOn with 
 2. The confirmation: the charge is fetched from AcceptOn and judged against the token, then
    the row and the token are updated under row locks in one transaction. If AcceptOn cannot be
    reached the claim stays ``pending`` and :func:`reverify_pending_charges` finishes it later.
-3. Signals go out only after that transaction commits.
+3. After that transaction commits, the verdict is announced: ``charge_verified`` by
+   :mod:`django_accepton.services.fulfilment` (delivered until the receivers succeed),
+   ``charge_rejected`` otherwise, and ``charge_needs_attention`` when a refused charge took
+   money (:mod:`django_accepton.services.attention`).
+
+What one verified charge sells is decided in the verdict's transaction, and the database holds
+the line: one verified charge per one-off token, and one per order sold once, whatever token
+paid it (the order's *sale key*; a second is ``order_already_paid``). A catalogue product, sold
+to every shopper, has no sale key: each shopper pays a token of their own.
 
 A charge below the token's amount is a promo code's doing only if a code of the account explains
 it exactly (see :func:`_discount`). No AcceptOn document puts the code on the charge, so the
 codes themselves are the evidence: the one the charge's metadata names (where a server puts it
 there), else the mirrored codes, else the account's codes as AcceptOn lists them now. Each is
-tried under every documented reading of a percentage (``client.pricing.possible_prices``), so a
-store whose percentage scale is set wrongly still never refuses a customer its code discounted.
+tried under every documented reading of a percentage, rounded either way
+(``client.pricing.possible_prices``), so a store whose percentage scale is set wrongly still
+never refuses a customer its code discounted.
 
 A one-off (``txn_``) token is consumed by the charge that pays it, and a second charge for it is
-``token_already_fulfilled``; whether AcceptOn lets one token be paid twice is undocumented.
-A plan's recurring (``rtx_``) token is paid by every subscriber: it
-is never consumed, each of its charges is judged on its own against the plan's price, and a
-verified one is linked to the subscription AcceptOn created for it (see
-:mod:`django_accepton.services.recurring`). The claim is the same for both.
+``token_already_fulfilled``; whether AcceptOn lets one token be paid twice is undocumented. A
+plan's recurring (``rtx_``) token is paid by every subscriber: it is never consumed, and each of
+its charges is a sale only as the first payment of a subscription AcceptOn reports for the plan,
+billed by that very charge and linked to no other (see
+:mod:`django_accepton.services.recurring`); anything else is ``not_a_first_payment``. The claim
+is the same for both.
 """
 
 from __future__ import annotations
