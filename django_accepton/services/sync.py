@@ -562,6 +562,12 @@ def _write(spec: _Spec, run: SyncRun, items: Iterable[Any], result: SyncResult) 
             environment=run.environment, **{f"{spec.key_field}__in": unchanged}
         ).update(last_seen_at=now)
     if events:
+        refunded = [key for name, key, _ in events if name == "charge_refunded"]
+        if refunded:
+            # Money AcceptOn took without a sale here went back: the attention item is settled.
+            Charge.objects.filter(
+                pk__in=refunded, attention__gt="", attention_resolved_at__isnull=True
+            ).update(attention_resolved_at=now)
         _announce(spec, run.environment, events, written=built)
 
 

@@ -12,7 +12,7 @@ from django.contrib.admin.utils import quote
 from django.urls import reverse
 
 from django_accepton import signals
-from django_accepton.models import Subscription
+from django_accepton.models import Charge, Subscription
 from django_accepton.services.plans import create_plan
 from django_accepton.services.promo_codes import (
     create_promo_code,
@@ -29,7 +29,7 @@ from django_accepton.services.sync import (
     sync_subscriptions,
 )
 from django_accepton.services.verification import verify_charge
-from tests.checkout.conftest import SUCCESS_CARD
+from tests.checkout.conftest import SUCCESS_CARD, pay, render_form, token_in
 from tests.mirror.helpers import verified_charge
 
 # Money paths: run against every sandbox dialect (docs/api-calls.md). Transactional: the
@@ -181,3 +181,17 @@ def test_an_admin_refund_is_announced_once(accepton, heard, admin_client):
     assert refunded[0] == ("charge_refunded", charge.pk, "service")
     flag_on_any = accepton.state.dialect.refunded_flag == "any"
     assert len(refunded) == (2 if flag_on_any else 1)
+
+
+def test_an_attention_item_refunded_in_acceptOns_dashboard_is_settled_by_the_sync(accepton, heard):
+    token_id = token_in(render_form({"amount": 4000, "currency": "usd", "description": "O 5"}))
+    accepton.state.set_charge_override(amount=100)
+    charge_id = pay(accepton, token_id).json()["id"]
+    verify_charge(charge_id, token_id)
+    assert Charge.objects.get(pk=charge_id).needs_attention
+    accepton.state.create_refund(charge_id, 100)  # given back in the dashboard
+
+    sync_charges(full=True)
+
+    assert not Charge.objects.get(pk=charge_id).needs_attention
+    assert ("charge_refunded", charge_id, "sync") in heard
