@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client, RequestFactory
 from django.urls import reverse
@@ -128,7 +129,7 @@ def test_an_order_paid_twice_is_sold_once_and_the_second_payment_needs_attention
     assert attention_log == [(paid_second, "order_already_paid")]
 
     # The admin's refund button gives the second payment back, and settles the item.
-    url = reverse("admin:django_accepton_charge_refund", args=[paid_second])
+    url = reverse("admin:django_accepton_charge_refund", args=[quote(paid_second)])
     staff = Client()
     staff.force_login(admin_user)
     answer = refund_through_button(staff, url, {"amount": 4500})
