@@ -26,7 +26,6 @@ import logging
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from django_accepton import signals
@@ -34,6 +33,7 @@ from django_accepton.api import current_environment
 from django_accepton.client import Charge as RemoteCharge
 from django_accepton.conf import get_settings
 from django_accepton.models import Charge
+from django_accepton.services.changes import announce
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,6 @@ MONEY_TAKEN = frozenset(
         "token_already_fulfilled",
         "order_already_paid",
         "not_a_first_payment",
-        "undelivered",
     }
 )
 
@@ -68,9 +67,7 @@ def flag(charge: Charge, remote: RemoteCharge, reason: str) -> bool:
         charge.pk,
         reason,
     )
-    transaction.on_commit(
-        lambda: signals.charge_needs_attention.send_robust(Charge, charge=charge, reason=reason)
-    )
+    announce(signals.charge_needs_attention, Charge, charge=charge, reason=reason)
     return True
 
 

@@ -38,6 +38,7 @@ from django.utils import timezone
 
 from django_accepton import signals
 from django_accepton.models import Charge, Verification
+from django_accepton.services.changes import announce
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,13 @@ LEASE = timedelta(minutes=5)
 REDELIVER_AFTER_SECONDS = 60
 # Deliveries of one charge before it is left to a human.
 MAX_ATTEMPTS = 10
+# Verified, not yet delivered, and no money going back (that is not a sale to deliver).
+TO_DELIVER = Q(
+    verification=Verification.VERIFIED,
+    fulfilled_at__isnull=True,
+    refunded=False,
+    amount_refunded=0,
+)
 
 
 def deliver(charge_id: str) -> bool:
@@ -57,14 +65,7 @@ def deliver(charge_id: str) -> bool:
     receiver raised (then logged, kept on the row, and tried again later)."""
     now = timezone.now()
     taken = (
-        Charge.objects.filter(
-            pk=charge_id,
-            verification=Verification.VERIFIED,
-            fulfilled_at__isnull=True,
-            # Money going back is not a sale to deliver.
-            refunded=False,
-            amount_refunded=0,
-        )
+        Charge.objects.filter(TO_DELIVER, pk=charge_id)
         .filter(Q(delivery_started_at__isnull=True) | Q(delivery_started_at__lt=now - LEASE))
         .update(delivery_started_at=now, delivery_attempts=F("delivery_attempts") + 1)
     )
@@ -102,7 +103,7 @@ def _give_up(charge_id: str) -> None:
     if given_up:
         logger.error("Charge %s was not delivered after %d attempts", charge_id, MAX_ATTEMPTS)
         charge = Charge.objects.get(pk=charge_id)
-        signals.charge_needs_attention.send_robust(Charge, charge=charge, reason=UNDELIVERED)
+        announce(signals.charge_needs_attention, Charge, charge=charge, reason=UNDELIVERED)
 
 
 @dataclass
@@ -123,12 +124,7 @@ def redeliver_fulfilments(*, older_than: int | None = None) -> RedeliveryResult:
     cutoff = timezone.now() - timedelta(seconds=age)
     waiting = (
         Charge.objects.filter(
-            verification=Verification.VERIFIED,
-            fulfilled_at__isnull=True,
-            verified_at__lte=cutoff,
-            refunded=False,
-            amount_refunded=0,
-            delivery_attempts__lt=MAX_ATTEMPTS,
+            TO_DELIVER, verified_at__lte=cutoff, delivery_attempts__lt=MAX_ATTEMPTS
         )
         .order_by("verified_at")
         .values_list("pk", flat=True)

@@ -329,8 +329,10 @@ def test_a_delivery_that_keeps_failing_is_left_to_a_human(
         charge_id = pay(accepton, token_id).json()["id"]
         with django_capture_on_commit_callbacks(execute=True):
             verify_charge(charge_id, token_id)
-        for _ in range(fulfilment.MAX_ATTEMPTS + 3):
-            redeliver_fulfilments(older_than=0)
+        # The attention signal goes out when its write commits, as every change signal does.
+        with django_capture_on_commit_callbacks(execute=True):
+            for _ in range(fulfilment.MAX_ATTEMPTS + 3):
+                redeliver_fulfilments(older_than=0)
     finally:
         charge_verified.disconnect(dispatch_uid="test-failing")
 
