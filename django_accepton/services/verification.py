@@ -345,13 +345,14 @@ def _confirm(charge_id: str, token: TransactionToken) -> VerificationResult:
     except AcceptOnError as exc:
         return _stays_pending(charge_id, token, exc)
 
-    # The subscription AcceptOn created for a payment of a recurring token, looked up before
-    # the transaction (no network call while rows are locked) and only for a charge that pays.
+    # What the network can tell is asked before the transaction (no call while rows are
+    # locked): the promo code behind a lower amount, and, for a payment of a recurring token
+    # that pays, the subscription AcceptOn created for it.
     try:
-        discount = _discount(remote, token)
+        promo_code = _discount(remote, token)
     except AcceptOnError as exc:  # the codes could not be read: judged once they can
         return _stays_pending(charge_id, token, exc)
-    discounted = discount[1] if discount is not None else None
+    discounted = remote.amount if promo_code is not None else None
     candidates = []
     no_subscription = False
     if token.is_recurring and _judge(remote, token, discounted) is Reason.OK:
@@ -390,7 +391,7 @@ def _confirm(charge_id: str, token: TransactionToken) -> VerificationResult:
         charge.attempts += 1
         charge.last_attempt_at = now
         if reason is Reason.OK:
-            reason = _record_sale(charge, locked_token, sale, discount, subscription, now)
+            reason = _record_sale(charge, locked_token, sale, promo_code, subscription, now)
         if reason is not Reason.OK:
             _record_refusal(charge, remote, reason)
         if reason is Reason.OK:
@@ -429,7 +430,7 @@ def _record_sale(
     charge: Charge,
     token: TransactionToken,
     sale: str | None,
-    discount: tuple[str, int] | None,
+    promo_code: str | None,
     subscription: Subscription | None,
     now: datetime,
 ) -> Reason:
@@ -441,7 +442,7 @@ def _record_sale(
     charge.verification = Verification.VERIFIED
     charge.verified_at = now
     charge.sale_key = sale
-    charge.promo_code = discount[0] if discount is not None else ""
+    charge.promo_code = promo_code or ""
     charge.subscription = subscription
     try:
         with transaction.atomic():
@@ -534,10 +535,10 @@ def _explains(promo_type: str, value: object, token_amount: int, charged: int) -
         return False
 
 
-def _discount(remote: RemoteCharge, token: TransactionToken) -> tuple[str, int] | None:
-    """``(code name, price)`` when a promo code of the account leaves exactly the charged
-    amount from the token's; ``None`` when the charge is not below the token's amount, promo
-    codes are not accepted, or no code explains it.
+def _discount(remote: RemoteCharge, token: TransactionToken) -> str | None:
+    """The name of a promo code of the account that leaves exactly the charged amount from the
+    token's; ``None`` when the charge is not below the token's amount, promo codes are not
+    accepted, or no code explains it.
 
     The evidence, cheapest first: the code the charge's metadata names (fetched, never
     trusted by name alone), the mirrored codes (including those deleted after the payment),
@@ -557,7 +558,7 @@ def _discount(remote: RemoteCharge, token: TransactionToken) -> tuple[str, int] 
             pass
         else:
             if charged in promo.possible_prices(token.amount):
-                return promo.name, charged
+                return promo.name
     # A code deleted after the payment still explains it.
     alive = Q(deleted_at__isnull=True)
     if remote.created is not None:
@@ -565,11 +566,11 @@ def _discount(remote: RemoteCharge, token: TransactionToken) -> tuple[str, int] 
     mirrored = PromoCode.objects.filter(alive, environment=token.environment)
     for name, promo_type, value in mirrored.values_list("name", "promo_type", "value"):
         if _explains(promo_type, value, token.amount, charged):
-            return name, charged
+            return str(name)
     try:
         for number, listed in enumerate(client.promo_codes.iter_all(), start=1):
             if charged in listed.possible_prices(token.amount):
-                return listed.name, charged
+                return listed.name
             if number >= PROMO_PAGES * 100:
                 break
     except PagingIgnored:
