@@ -595,9 +595,9 @@ def _changes(
         if billed is not None and previous is not None and billed > previous:
             found.append(("subscription_renewed", key, {"previous_billed_at": previous}))
         return found
-    if resource != SyncResource.CHARGES:
-        pass
-    elif raw is not None and not raw.get("refunded") and remote.refunded:
+    if resource == SyncResource.CHARGES:
+        if raw is None or raw.get("refunded") or not remote.refunded:
+            return []
         # Only AcceptOn's flag is known: not the amount, nor (its meaning is undocumented)
         # whether it is all of the charge.
         return [("charge_refunded", key, {"amount": None, "full": None})]
@@ -627,11 +627,11 @@ def _announce(
     """Announce ``events`` with the rows as written, after the page commits. A new row is sent
     as the page wrote it (no query: a first sync announces every object); any other change
     with the row read back, in one query, with what the store added to it (its user)."""
-    fresh = {"subscription_created"}
+    written = written or {}
     by_key: dict[str, Any] = {
-        key: (written or {})[key]
+        key: written[key]
         for name, key, _ in events
-        if name in fresh and key in (written or {})
+        if name == "subscription_created" and key in written
     }
     others = {key for name, key, _ in events if key not in by_key}
     if others:
