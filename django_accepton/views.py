@@ -65,6 +65,20 @@ def _count_guess(request: HttpRequest, result: VerificationResult) -> None:
             cache.set(key, 1, UNKNOWN_CHARGES_WINDOW)
 
 
+def _submit(request: HttpRequest, charge_id: object, token_id: object) -> VerificationResult:
+    """What both checkout routes do with a submitted charge: verify it for the signed-in user
+    (deferred for an address that has been guessing), and count it if AcceptOn does not know
+    it. Raises ``InvalidSubmission`` for ids not shaped like ids."""
+    result = verify_charge(
+        charge_id,
+        token_id,
+        defer=_guessing(request),
+        user=getattr(request, "user", None),
+    )
+    _count_guess(request, result)
+    return result
+
+
 # The claim must commit on its own (it is what makes a submission count once), and the verdict
 # must be committed, and announced, before the customer lands on a page that reads the order:
 # so the checkout routes never run inside ATOMIC_REQUESTS' transaction.
@@ -77,15 +91,9 @@ def charge_return(request: HttpRequest) -> HttpResponse:
         charge_id = charge_id_from_response(
             request.POST.get("response"), max_bytes=get_settings().max_response_bytes
         )
-        result = verify_charge(
-            charge_id,
-            request.GET.get("token", ""),
-            defer=_guessing(request),
-            user=getattr(request, "user", None),
-        )
+        result = _submit(request, charge_id, request.GET.get("token", ""))
     except InvalidSubmission as exc:
         return _bad_request(request, str(exc))
-    _count_guess(request, result)
     if result.reason is Reason.UNKNOWN_TOKEN:
         return _bad_request(
             request, "This payment form has expired or does not belong to this store."
@@ -146,15 +154,13 @@ class ChargeCallbackView(APIView):
         submission = ChargeSubmissionSerializer(data=request.data)
         submission.is_valid(raise_exception=True)
         try:
-            result = verify_charge(
+            result = _submit(
+                request._request,
                 submission.validated_data["charge_id"],
                 submission.validated_data["token"],
-                defer=_guessing(request._request),
-                user=getattr(request._request, "user", None),
             )
         except InvalidSubmission as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
-        _count_guess(request._request, result)
         body = {
             "reason": result.reason.value,
             "paid": result.ok or result.paid,
