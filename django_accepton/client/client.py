@@ -9,6 +9,7 @@ from typing import Self
 
 import requests
 
+from .errors import NotFoundError
 from .services import Charges, Plans, PromoCodes, Refunds, Subscriptions, Tokens
 from .transport import Timeout, Transport
 
@@ -144,8 +145,6 @@ class AcceptOn:
         return None
 
     def _serves(self, prefix: str) -> bool:
-        from .errors import NotFoundError
-
         try:
             self.transport.send("GET", f"{prefix}/plans", params={"page": 1, "per_page": 1})
         except NotFoundError as exc:
