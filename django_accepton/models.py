@@ -106,6 +106,9 @@ class Verification(models.TextChoices):
     # A charge the sync copied from AcceptOn that no checkout has claimed (yet): a mirror only.
     # A later claim of its id takes the row over (see services.verification.verify_charge).
     UNCLAIMED = "unclaimed", _("Unclaimed (synced)")
+    # A charge the sync found to be a subscription's renewal (see services.renewals): AcceptOn
+    # billed it, no checkout sold it, and no claim may take it over.
+    RENEWAL = "renewal", _("Renewal (synced)")
 
 
 class Charge(models.Model):
@@ -145,6 +148,14 @@ class Charge(models.Model):
         related_name="charge",
         help_text=_("The subscription AcceptOn created for this payment of a recurring token."),
     )
+    renewal_of = models.ForeignKey(
+        "Subscription",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="renewals",
+        help_text=_("The subscription this charge renewed (a later billing, not its start)."),
+    )
     verification = models.CharField(
         max_length=16, choices=Verification.choices, default=Verification.PENDING, db_index=True
     )
@@ -152,6 +163,8 @@ class Charge(models.Model):
     claimed_at = models.DateTimeField(auto_now_add=True)
     verified_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # Looks for the subscription a recurring payment started (bounded apart from attempts).
+    lookups = models.PositiveSmallIntegerField(default=0)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)
 

@@ -31,8 +31,9 @@ of it (``source``: ``"service"`` for a call of the package's services, the admin
 
 ``subscription_created(sender=Subscription, subscription, source)``
     A subscription appeared: a first payment through the checkout, or one the sync found.
-``subscription_renewed(sender=Subscription, subscription, previous_billed_at, source)``
-    The sync found the subscription billed again (``last_billed_at`` moved on).
+``subscription_renewed(sender=Subscription, subscription, charge, source)``
+    The sync found a renewal: a charge AcceptOn made billing the subscription again, now linked
+    to it (``charge.renewal_of``; see :mod:`django_accepton.services.renewals`).
 ``subscription_cancelled(sender=Subscription, subscription, source)``
     Cancelled: by the package (the admin's button, ``cancel_subscription``) or elsewhere (found
     by the sync).

@@ -82,6 +82,15 @@ class Dialect:
     #: The status of a successful card charge: ``paid`` (the Stripe-backed fixture) or
     #: ``completed`` (the PayPal fixtures).
     charge_status: str = "paid"
+    #: Whether a subscription's first payment is its first billing. The fixtures show
+    #: subscriptions with ``last_billed_at: null``, and no source says when it is first set.
+    #: ``at_payment``: the payment that starts a subscription sets ``last_billed_at`` to its own
+    #: time; ``not_recorded``: ``last_billed_at`` stays null until the first renewal.
+    first_billing: str = "not_recorded"
+    #: What a renewal charge's metadata holds. Metadata is "filled by the form", and AcceptOn
+    #: bills renewals without one; no document shows a renewal. ``email``: the subscriber's
+    #: email; ``none``: empty.
+    renewal_metadata: str = "none"
 
     @classmethod
     def preset(cls, name: str) -> Dialect:
@@ -140,6 +149,8 @@ CHOICES: Mapping[str, tuple[str, ...]] = {
     "refunded_flag": ("full", "any"),
     "charge_timestamp": ("created_at", "created"),
     "charge_status": ("paid", "completed"),
+    "first_billing": ("at_payment", "not_recorded"),
+    "renewal_metadata": ("email", "none"),
 }
 
 
@@ -167,6 +178,8 @@ CLASSIC = Dialect(
     refunded_flag="full",
     charge_timestamp="created_at",
     charge_status="paid",
+    first_billing="at_payment",
+    renewal_metadata="email",
 )
 HOSTILE = STRICT_DOCS.replace(
     percent_scale="percent",

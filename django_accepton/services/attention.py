@@ -50,6 +50,7 @@ MONEY_TAKEN = frozenset(
         "token_already_fulfilled",
         "order_already_paid",
         "not_a_first_payment",
+        "subscription_undecided",
     }
 )
 

@@ -15,17 +15,27 @@ AcceptOn has described one recurring token of the environment, "not found" is be
 A recurring token is paid by every subscriber, so it is never consumed. Each payment makes one
 charge and one subscription at AcceptOn; verification (see
 :mod:`django_accepton.services.verification`) links the two here, with
-:func:`subscription_candidates` (outside any transaction) and :func:`link_subscription`
-(inside the one that records the decision).
+:func:`subscription_candidates` (outside any transaction), :func:`choose` and
+:func:`link_subscription` (inside the one that records the decision).
+
+Nothing AcceptOn sends names the subscription a charge started. What ties them is the plan, the
+payer's email (typed in the form by whoever pays) and, where AcceptOn sends them, times: the
+subscription's ``last_billed_at`` (whether a first payment sets it is undocumented, and the
+fixtures show ``null``) or a creation time (no document shows one). So each reading is a
+strength of evidence, and a payment is linked only when no other waiting payment of the same
+payer could be the one (:func:`choose`): a lookalike one-off charge posted in a victim's name
+can at worst make both payments wait and go to a human, never take the subscription.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q
 from django.utils.module_loading import import_string
 
 from django_accepton import signals
@@ -35,7 +45,7 @@ from django_accepton.client import NotFoundError
 from django_accepton.client import Subscription as RemoteSubscription
 from django_accepton.client import TransactionToken as RemoteToken
 from django_accepton.conf import get_settings
-from django_accepton.models import Charge, Plan, Subscription, TransactionToken
+from django_accepton.models import Charge, Plan, Subscription, TransactionToken, Verification
 from django_accepton.services.changes import announce
 from django_accepton.services.environments import require_current_environment
 from django_accepton.services.subscriptions import mirror_subscription, remote_created
@@ -49,6 +59,9 @@ BILLED_WITHIN = timedelta(minutes=2)
 # Verifications of a recurring payment whose subscription is not (yet) visible before it is
 # refused: AcceptOn may list a new subscription a little after the charge.
 SUBSCRIPTION_LOOKUPS = 5
+# The reason a recurring payment is refused with when its subscription stays ambiguous
+# (``verification.Reason.SUBSCRIPTION_UNDECIDED``).
+UNDECIDED = "subscription_undecided"
 
 logger = logging.getLogger(__name__)
 
@@ -210,6 +223,35 @@ def _made_token(plan: Plan) -> str | None:
 
 # ----- the subscription a payment created -------------------------------------------------------
 
+#: How a listed subscription is tied to a charge, strongest first.
+BILLED = "billed"  # its ``last_billed_at`` is the charge's time
+CREATED = "created"  # never billed, and created at the charge's time (where a time is sent)
+UNBILLED = "unbilled"  # never billed, and no creation time to compare
+
+
+@dataclass(frozen=True)
+class Match:
+    """A subscription a charge may be the first payment of, and the evidence for it."""
+
+    subscription: RemoteSubscription
+    evidence: str
+    #: Seconds between the charge and the subscription's billing or creation (0 when unbilled).
+    apart: float = 0.0
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the listed subscriptions let verification do with a recurring payment.
+
+    ``subscriptions``: the ones it may be linked to, in order of preference. Otherwise
+    ``undecided`` says why not: ``renewal`` (a subscription another charge started was billed
+    by this one), ``not_visible`` (no subscription of this payer fits) or ``ambiguous`` (more
+    unlinked payments of this payer than subscriptions they could start).
+    """
+
+    subscriptions: list[RemoteSubscription]
+    undecided: str = ""
+
 
 def payer_email(remote: RemoteCharge) -> str:
     email = remote.metadata.get("email")
@@ -222,58 +264,147 @@ def _linked(ids: list[str]) -> set[str]:
     )
 
 
-def _billed_by(sub: RemoteSubscription, remote: RemoteCharge) -> float | None:
-    """Seconds between the subscription's last billing and the charge, when both are known and
-    close enough for this charge to be that billing; ``None`` otherwise."""
-    if sub.last_billed_at is None or remote.created is None:
-        return None
-    apart = abs((sub.last_billed_at - remote.created).total_seconds())
-    return apart if apart <= BILLED_WITHIN.total_seconds() else None
+def _evidence(sub: RemoteSubscription, paid_at: datetime | None) -> Match | None:
+    """How ``sub`` is tied to a charge made at ``paid_at``; ``None`` when its times rule the
+    charge out (billed or created at another moment)."""
+    within = BILLED_WITHIN.total_seconds()
+    if sub.last_billed_at is not None:
+        if paid_at is None:
+            return None
+        apart = abs((sub.last_billed_at - paid_at).total_seconds())
+        return Match(sub, BILLED, apart) if apart <= within else None
+    created = remote_created(sub)
+    if created is not None and paid_at is not None:
+        apart = abs((created - paid_at).total_seconds())
+        return Match(sub, CREATED, apart) if apart <= within else None
+    return Match(sub, UNBILLED)
 
 
-def subscription_candidates(remote: RemoteCharge, plan_id: str) -> list[RemoteSubscription]:
+def subscription_candidates(remote: RemoteCharge, plan_id: str) -> list[Match]:
     """The subscriptions ``remote`` can be the first payment of: AcceptOn's active
-    subscriptions to ``plan_id`` of the charge's payer (its metadata email) whose last billing
-    is this charge (``last_billed_at`` within ``BILLED_WITHIN`` of the charge's time), the
-    likeliest first. The email alone is never enough: the form's customer types it, and another
-    payer may type someone else's. Empty without an email or a time. Network only: call it
-    outside transactions; ``AcceptOnError`` reaches the caller."""
+    subscriptions to ``plan_id`` of the charge's payer (its metadata email) whose times do not
+    rule the charge out, strongest evidence first and closest in time within it.
+
+    No source says whether a first payment sets ``last_billed_at`` (the fixtures show ``null``)
+    or whether subscriptions carry a creation time (none shows one), so each reading is
+    evidence of its own strength: a billing at the charge's time, a creation at the charge's
+    time, or no time at all. The email alone is never enough (see :func:`choose`); a charge
+    without one is matched by time alone. Network only: call it outside transactions;
+    ``AcceptOnError`` reaches the caller."""
     email = payer_email(remote)
-    if not email or not plan_id or remote.created is None:
+    if not plan_id:
         return []
-    found: list[RemoteSubscription] = []
+    found: list[Match] = []
     subscriptions = get_client().subscriptions
     for number in range(1, SUBSCRIPTION_PAGES + 1):
         page = subscriptions.list(plan_token=plan_id, active=True, page=number)
-        matches = [
-            sub
-            for sub in page.data
-            if sub.active
-            and sub.plan.id == plan_id
-            and (sub.email or "").strip().lower() == email
-            and _billed_by(sub, remote) is not None
-        ]
-        found.extend(matches)
+        for sub in page.data:
+            if not (sub.active and sub.plan.id == plan_id):
+                continue
+            if email and (sub.email or "").strip().lower() != email:
+                continue
+            match = _evidence(sub, remote.created)
+            # Without the payer's email only a time can tie a subscription to the charge.
+            if match is not None and (email or match.evidence != UNBILLED):
+                found.append(match)
         if not page.has_more:
             break
-        if matches and len(_linked([sub.id for sub in found])) < len(found):
-            break  # a subscription no charge is linked to yet is among them
-    return _likeliest_first(found, remote.created)
+        strong = [m.subscription.id for m in found if m.evidence != UNBILLED]
+        if strong and len(_linked(strong)) < len(strong):
+            break  # a subscription billed or created by this very charge, and free
+    rank = {BILLED: 0, CREATED: 1, UNBILLED: 2}
+    ordered = sorted(
+        enumerate(found), key=lambda item: (rank[item[1].evidence], item[1].apart, item[0])
+    )
+    return [match for _, match in ordered]
 
 
-def _likeliest_first(
-    found: list[RemoteSubscription], paid_at: datetime | None
-) -> list[RemoteSubscription]:
-    # Closest billing first; a creation time, where AcceptOn sends one, breaks ties.
-    def key(item: tuple[int, RemoteSubscription]) -> tuple[float, float, int]:
-        position, sub = item
-        last = sub.last_billed_at
-        billed = abs((last - paid_at).total_seconds()) if last and paid_at else 0.0
-        created = remote_created(sub)
-        made = abs((created - paid_at).total_seconds()) if created and paid_at else 0.0
-        return (billed, made, position)
+@dataclass(frozen=True)
+class _Rivals:
+    """Other unlinked payments of the same recurring token that may be after the same
+    subscriptions: ``unknown`` (claims AcceptOn was not asked about yet: payer and time not
+    known) and ``times`` (the same payer's, with their charge times, ``None`` if not sent)."""
 
-    return [sub for _, sub in sorted(enumerate(found), key=key)]
+    unknown: int
+    times: list[datetime | None]
+
+
+def _rivals(charge_id: str, token_id: str, email: str) -> _Rivals:
+    """Claims of the token still waiting for a verdict, and the same payer's payments refused
+    as undecided that no human has settled yet (they still hold a claim to a subscription)."""
+    rows = (
+        Charge.objects.filter(token_id=token_id, subscription__isnull=True)
+        .filter(
+            Q(verification=Verification.PENDING)
+            | Q(
+                verification=Verification.REJECTED,
+                reason=UNDECIDED,
+                attention_resolved_at__isnull=True,
+            )
+        )
+        .exclude(pk=charge_id)
+    )
+    unknown, times = 0, []
+    for metadata, created, looked in rows.values_list("metadata", "created", "lookups"):
+        named = metadata.get("email") if isinstance(metadata, dict) else None
+        if not looked and not (isinstance(named, str) and named.strip()):
+            unknown += 1  # AcceptOn not asked yet
+        elif not email or (isinstance(named, str) and named.strip().lower() == email):
+            times.append(created)  # without this payer's email, every payer is a rival
+    return _Rivals(unknown, times)
+
+
+def choose(charge_id: str, token_id: str, remote: RemoteCharge, matches: list[Match]) -> Choice:
+    """Decide which of ``matches`` a recurring payment may be linked to.
+
+    The email that ties a subscription to a payment is typed by the form's customer: another
+    payer could type a victim's email and post a one-off charge of the plan's price against the
+    plan's token while the victim's own first payment is still waiting. So a payment competes
+    with its *rivals* (see :func:`_rivals`), and:
+
+    - while a rival's payer is not known yet, the choice waits (``ambiguous``): one look at
+      AcceptOn records it;
+    - a subscription billed or created at the payment's time goes to the payment closest to
+      that time among it and the payer's rivals (a tie waits);
+    - a subscription billed at the payment's time and started by another charge means this
+      payment is its renewal;
+    - untimed subscriptions, which nothing but the email ties to a payment, are linked only
+      while the payer has more of them free than rivals; otherwise the choice waits, and is
+      refused for a human once the lookups run out (both payments: neither gets it).
+
+    Database only.
+    """
+    rivals = _rivals(charge_id, token_id, payer_email(remote))
+    linked = _linked([match.subscription.id for match in matches])
+    free = [match for match in matches if match.subscription.id not in linked]
+    timed = [match for match in free if match.evidence != UNBILLED]
+    if timed and rivals.unknown:
+        return Choice([], "ambiguous")
+    closest = [match.subscription for match in timed if _closest(match, rivals.times)]
+    if closest:
+        return Choice(closest)
+    if timed:
+        return Choice([], "ambiguous")  # a rival is as close, or its time is not known
+    if any(match.evidence == BILLED for match in matches):
+        # Billed at this charge's time, and started by another charge: this is its renewal.
+        return Choice([], "renewal")
+    untimed = [match.subscription for match in free]
+    if not untimed:
+        return Choice([], "not_visible")
+    if len(untimed) > rivals.unknown + len(rivals.times):
+        return Choice(untimed)
+    return Choice([], "ambiguous")
+
+
+def _closest(match: Match, rival_times: list[datetime | None]) -> bool:
+    """Whether no rival payment is as close to the subscription's time as this one."""
+    moment = match.subscription.last_billed_at or remote_created(match.subscription)
+    for paid_at in rival_times:
+        if paid_at is None or moment is None:
+            return False
+        if abs((moment - paid_at).total_seconds()) <= match.apart:
+            return False
+    return True
 
 
 class _Taken(Exception):

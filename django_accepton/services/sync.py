@@ -50,10 +50,9 @@ from django_accepton.client import Charge as RemoteCharge
 from django_accepton.client import Plan as RemotePlan
 from django_accepton.client import PromoCode as RemotePromoCode
 from django_accepton.client import Subscription as RemoteSubscription
-from django_accepton.client.resources import parse_datetime as parse_aware
 from django_accepton.client.validation import MAX_PER_PAGE
 from django_accepton.models import Charge, Plan, PromoCode, Subscription, SyncResource, SyncState
-from django_accepton.services import charges, plans, promo_codes, subscriptions
+from django_accepton.services import charges, plans, promo_codes, renewals, subscriptions
 from django_accepton.services.changes import announce
 
 logger = logging.getLogger(__name__)
@@ -557,6 +556,8 @@ def _write(spec: _Spec, run: SyncRun, items: Iterable[Any], result: SyncResult) 
             unique_fields=spec.unique_fields,
             update_fields=spec.update_fields,
         )
+    if spec.name == SyncResource.CHARGES:
+        renewals.link_renewals(run.environment, readable)
     if unchanged and spec.retrieve is not None:
         spec.model._default_manager.filter(
             environment=run.environment, **{f"{spec.key_field}__in": unchanged}
@@ -584,17 +585,11 @@ def _changes(
     if resource == SyncResource.SUBSCRIPTIONS:
         if raw is None:
             return [("subscription_created", key, {})]
-        found: list[tuple[str, str, dict[str, Any]]] = []
+        # A renewal is announced with its charge, by services.renewals, not from the
+        # subscription's ``last_billed_at`` (which no document says when it moves).
         if raw.get("active") is not False and not remote.active:
-            found.append(("subscription_cancelled", key, {}))
-        try:
-            previous = parse_aware(raw.get("last_billed_at"))
-        except ValueError:
-            previous = None
-        billed = remote.last_billed_at
-        if billed is not None and previous is not None and billed > previous:
-            found.append(("subscription_renewed", key, {"previous_billed_at": previous}))
-        return found
+            return [("subscription_cancelled", key, {})]
+        return []
     if resource == SyncResource.CHARGES:
         if raw is None or raw.get("refunded") or not remote.refunded:
             return []
@@ -609,7 +604,6 @@ def _changes(
 _SENT_AS = {
     "subscription_created": ("subscription", signals.subscription_created),
     "subscription_cancelled": ("subscription", signals.subscription_cancelled),
-    "subscription_renewed": ("subscription", signals.subscription_renewed),
     "charge_refunded": ("charge", signals.charge_refunded),
     "promo_code_changed": ("promo_code", signals.promo_code_changed),
     "plan_deleted": ("plan", signals.plan_deleted),

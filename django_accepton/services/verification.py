@@ -91,13 +91,20 @@ class Reason(StrEnum):
     NOT_A_FIRST_PAYMENT = "not_a_first_payment"
     # Still pending: the subscription a recurring payment made is not listed (yet).
     SUBSCRIPTION_NOT_VISIBLE = "subscription_not_visible"
+    # Still pending: the payer has more payments waiting for a subscription than untimed
+    # subscriptions they could have started (see services.recurring.choose).
+    SUBSCRIPTION_AMBIGUOUS = "subscription_ambiguous"
+    # Refused after the lookups: still ambiguous. A human decides (an attention item).
+    SUBSCRIPTION_UNDECIDED = recurring.UNDECIDED
     TOKEN_ALREADY_FULFILLED = "token_already_fulfilled"  # noqa: S105 - a reason code
     UNKNOWN_CHARGE = "unknown_charge"
     UNKNOWN_TOKEN = "unknown_token"  # noqa: S105 - a reason code
     API_UNAVAILABLE = "api_unavailable"
 
 
-PENDING_REASONS = frozenset({Reason.API_UNAVAILABLE, Reason.SUBSCRIPTION_NOT_VISIBLE})
+PENDING_REASONS = frozenset(
+    {Reason.API_UNAVAILABLE, Reason.SUBSCRIPTION_NOT_VISIBLE, Reason.SUBSCRIPTION_AMBIGUOUS}
+)
 
 
 class InvalidSubmission(ValueError):
@@ -245,8 +252,10 @@ def claim_orphaned_charges(*, older_than: int | None = None) -> list[Verificatio
     start a second subscription for one customer (or pay an order that happens to share the
     plan's name and price). So a charge whose description is a plan's name in the plan's
     currency, or whose metadata names a subscription, is left unclaimed; a recurring token's
-    description is always its plan's name. The subscription itself is mirrored by the
-    subscription sync.
+    description is always its plan's name. No document shows a renewal naming its subscription,
+    so the plans are the evidence: the mirrored ones and those AcceptOn lists now (no orphan is
+    claimed in a run where they cannot be listed). The subscription itself is mirrored by the
+    subscription sync, and renewals are linked to it by :mod:`django_accepton.services.renewals`.
     """
     if older_than is None:
         older_than = get_settings().pending_reverify_after
@@ -258,16 +267,16 @@ def claim_orphaned_charges(*, older_than: int | None = None) -> list[Verificatio
         token__isnull=True,
         created__lte=cutoff,
     ).exclude(description="")
-    plan_names = set(
-        Plan.objects.filter(environment=environment).values_list("name", "currency").distinct()
-    )
+    if not orphans.exists():
+        return []
+    plan_names = _plan_names(environment)
+    if plan_names is None:
+        return []  # a renewal cannot be told from an order's payment now: next run
     results = []
     for charge in orphans.iterator():
         if charge.status.lower() not in PAID_STATUSES or charge.refunded:
             continue
-        if (charge.description, charge.currency) in plan_names or "subscription_id" in (
-            charge.metadata if isinstance(charge.metadata, dict) else {}
-        ):
+        if (charge.description, charge.currency) in plan_names:
             continue  # a plan's payment or renewal: see above
         candidates = list(
             TransactionToken.objects.filter(
@@ -294,6 +303,26 @@ def claim_orphaned_charges(*, older_than: int | None = None) -> list[Verificatio
         priced = [c for c in candidates if c["amount"] == charge.amount] or candidates
         results.append(verify_charge(charge.pk, priced[0]["pk"]))
     return results
+
+
+def _plan_names(environment: str) -> set[tuple[str, str]] | None:
+    """``(name, currency)`` of every plan, mirrored or listed by AcceptOn now (a plan made in
+    its dashboard since the last sync names renewals too); ``None`` when AcceptOn could not
+    list them."""
+    names = set(
+        Plan.objects.filter(environment=environment).values_list("name", "currency").distinct()
+    )
+    try:
+        for number, plan in enumerate(get_client().plans.iter_all(), start=1):
+            names.add((plan.name, (plan.currency or "").lower()))
+            if number >= PROMO_PAGES * 100:
+                break
+    except PagingIgnored:
+        pass
+    except AcceptOnError as exc:
+        logger.warning("Orphaned charges wait: AcceptOn's plans could not be listed (%s)", exc)
+        return None
+    return names
 
 
 def summarize(results: list[VerificationResult]) -> dict[str, int]:
@@ -353,17 +382,21 @@ def _confirm(charge_id: str, token: TransactionToken) -> VerificationResult:
     except AcceptOnError as exc:  # the codes could not be read: judged once they can
         return _stays_pending(charge_id, token, exc)
     discounted = remote.amount if promo_code is not None else None
-    candidates = []
-    no_subscription = False
+    candidates: list[Any] = []
+    undecided = None
     if token.is_recurring and _judge(remote, token, discounted) is Reason.OK:
         try:
-            candidates = recurring.subscription_candidates(remote, recurring.plan_id_of(token))
+            matches = recurring.subscription_candidates(remote, recurring.plan_id_of(token))
         except AcceptOnError as exc:
             return _stays_pending(charge_id, token, exc)
-        if not candidates:
+        choice = recurring.choose(charge_id, token.pk, remote, matches)
+        candidates = choice.subscriptions
+        if choice.undecided == "renewal":
+            undecided = Reason.NOT_A_FIRST_PAYMENT
+        elif choice.undecided:
+            waiting, undecided = _UNDECIDED[choice.undecided]
             if _may_look_again(charge_id):
-                return _waits_for_subscription(charge_id, token)
-            no_subscription = True
+                return _waits_for_subscription(charge_id, token, remote, waiting)
 
     with transaction.atomic():
         charge = Charge.objects.select_for_update().filter(pk=charge_id).first()
@@ -382,10 +415,10 @@ def _confirm(charge_id: str, token: TransactionToken) -> VerificationResult:
         if reason is Reason.OK and locked_token.is_recurring:
             # The first payment of a subscription no charge is linked to yet; anything else
             # (a renewal, a one-off charge posted against the plan's token) is not a sale.
-            if not no_subscription:
+            if undecided is None:
                 subscription = recurring.link_subscription(charge, candidates)
             if subscription is None:
-                reason = Reason.NOT_A_FIRST_PAYMENT
+                reason = undecided or Reason.NOT_A_FIRST_PAYMENT
         now = timezone.now()
         _mirror(charge, remote)
         charge.attempts += 1
@@ -472,19 +505,37 @@ def _record_refusal(charge: Charge, remote: RemoteCharge, reason: Reason) -> Non
     charge.save()
 
 
+# A recurring payment whose subscription could not be chosen: the reason it waits with, and the
+# one it is refused with once it may not look again.
+_UNDECIDED = {
+    "not_visible": (Reason.SUBSCRIPTION_NOT_VISIBLE, Reason.NOT_A_FIRST_PAYMENT),
+    "ambiguous": (Reason.SUBSCRIPTION_AMBIGUOUS, Reason.SUBSCRIPTION_UNDECIDED),
+}
+
+
 def _may_look_again(charge_id: str) -> bool:
-    attempts = Charge.objects.filter(pk=charge_id).values_list("attempts", flat=True).first() or 0
-    return attempts + 1 < recurring.SUBSCRIPTION_LOOKUPS
+    # Lookups are counted apart from attempts: a claim that waited out an outage still gets
+    # every look for its subscription.
+    lookups = Charge.objects.filter(pk=charge_id).values_list("lookups", flat=True).first() or 0
+    return lookups + 1 < recurring.SUBSCRIPTION_LOOKUPS
 
 
-def _waits_for_subscription(charge_id: str, token: TransactionToken) -> VerificationResult:
-    logger.info("Charge %s: its subscription is not listed yet; it stays pending", charge_id)
+def _waits_for_subscription(
+    charge_id: str, token: TransactionToken, remote: RemoteCharge, reason: Reason
+) -> VerificationResult:
+    logger.info("Charge %s stays pending: %s", charge_id, reason)
+    # AcceptOn's fields (the payer's email, the time) are kept on the waiting claim: other
+    # payments of the same plan tell from them whether this one is a rival for their
+    # subscription (see recurring.choose).
+    fresh = charges.charge_row(remote, token.environment, timezone.now())
     Charge.objects.filter(pk=charge_id, verification=Verification.PENDING).update(
-        reason=Reason.SUBSCRIPTION_NOT_VISIBLE,
+        reason=reason,
+        **{field: getattr(fresh, field) for field in charges.MIRRORED_FIELDS},
         attempts=F("attempts") + 1,
+        lookups=F("lookups") + 1,
         last_attempt_at=timezone.now(),
     )
-    return VerificationResult(Reason.SUBSCRIPTION_NOT_VISIBLE, charge_id, token.pk)
+    return VerificationResult(reason, charge_id, token.pk)
 
 
 def _stays_pending(

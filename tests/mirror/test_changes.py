@@ -3,6 +3,7 @@ learns of it (a service, the admin, the checkout, the sync), and never again by 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -12,7 +13,7 @@ from django.contrib.admin.utils import quote
 from django.urls import reverse
 
 from django_accepton import signals
-from django_accepton.models import Charge, Subscription
+from django_accepton.models import Charge, Subscription, Verification
 from django_accepton.services.plans import create_plan
 from django_accepton.services.promo_codes import (
     create_promo_code,
@@ -80,20 +81,37 @@ def test_a_subscription_found_renewed_and_cancelled_by_the_sync_is_announced_onc
     accepton, heard
 ):
     plan = create_plan("Ink club", 1500, "usd", "month")
-    created = accepton.state.create_subscription(plan.pk, "ann@example.com", billed=True)
+    charge_id, token_id = subscribe(accepton, plan, "ann@example.com")
+    assert verify_charge(charge_id, token_id).ok
+    subscription = Subscription.objects.get()
+    time.sleep(0.01)  # the sandbox dates to the millisecond
+    renewal = accepton.state.bill_subscription(subscription.pk)["charge"]["id"]
     sync_subscriptions()
-    accepton.state.bill_subscription(created["id"])
-    sync_subscriptions()
-    accepton.state.cancel_subscription(created["id"])  # in AcceptOn's dashboard
+    sync_charges(full=True)
+    accepton.state.cancel_subscription(subscription.pk)  # in AcceptOn's dashboard
 
     sync_subscriptions()
+    sync_charges(full=True)
     sync_subscriptions()  # nothing new
+    sync_charges(full=True)
 
     assert heard == [
-        ("subscription_created", created["id"], "sync"),
-        ("subscription_renewed", created["id"], "sync"),
-        ("subscription_cancelled", created["id"], "sync"),
+        ("subscription_created", subscription.pk, "checkout"),
+        ("subscription_renewed", subscription.pk, "sync"),
+        ("subscription_cancelled", subscription.pk, "sync"),
     ]
+    row = Charge.objects.get(pk=renewal)
+    assert (row.verification, row.renewal_of_id) == (Verification.RENEWAL, subscription.pk)
+
+
+def test_a_subscription_started_elsewhere_is_announced_by_the_sync_once(accepton, heard):
+    plan = create_plan("Ink club", 1500, "usd", "month")
+    created = accepton.state.create_subscription(plan.pk, "ann@example.com")
+
+    sync_subscriptions()
+    sync_subscriptions()
+
+    assert heard == [("subscription_created", created["id"], "sync")]
 
 
 def test_a_first_payment_and_a_cancellation_through_the_package_are_not_announced_again(

@@ -134,8 +134,9 @@ class Charges:
             if token.plan is None:
                 token.paid_by = token.paid_by or charge.id
             else:
+                billed = account._dialect.first_billing == "at_payment"
                 account._subscriptions.add(
-                    token.plan, address, created_at=charge.created_at, billed=True
+                    token.plan, address, created_at=charge.created_at, billed=billed
                 )
             return account._render(charge)
 

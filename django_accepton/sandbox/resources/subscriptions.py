@@ -113,7 +113,13 @@ class Subscriptions:
                 currency=plan.currency,
                 description=plan.name,
                 application_fee=None,
-                metadata={"email": subscription.email, "subscription_id": subscription.id},
+                # No document shows a renewal's metadata: the form fills metadata, and a
+                # renewal has no form (dialect ``renewal_metadata``).
+                metadata=(
+                    {"email": subscription.email}
+                    if account._dialect.renewal_metadata == "email"
+                    else {}
+                ),
                 token_id=None,
                 override=None,
             )
