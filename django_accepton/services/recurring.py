@@ -374,9 +374,12 @@ def choose(charge_id: str, token_id: str, remote: RemoteCharge, matches: list[Ma
 
     Database only.
     """
-    rivals = _rivals(charge_id, token_id, payer_email(remote))
+    # The links are read before the rivals: a payment linked in between leaves one subscription
+    # fewer and one rival fewer, so reading in this order never counts more rivals than there
+    # were free subscriptions for them.
     linked = _linked([match.subscription.id for match in matches])
     free = [match for match in matches if match.subscription.id not in linked]
+    rivals = _rivals(charge_id, token_id, payer_email(remote))
     timed = [match for match in free if match.evidence != UNBILLED]
     if timed and rivals.unknown:
         return Choice([], "ambiguous")

@@ -12,10 +12,13 @@ charge the sync copied is taken as a renewal of a subscription here when:
    the charge (a subscription's start is its first payment; anything later from the same payer
    for the same plan is a renewal);
 4. that subscription is the payer's (the charge's metadata email), and the only one of that
-   payer and plans or the only one of them whose ``last_billed_at`` is this charge's time; a
-   charge with no email (a renewal has no form to fill its metadata, and no document shows
-   one) needs the billing time alone: the only such subscription whose ``last_billed_at`` is
-   the charge's time. That holds while the sync runs more often than the plans' period.
+   payer and plans or the one whose ``last_billed_at`` is closest to the charge's time (within
+   ``BILLED_WITHIN``, and strictly closer than any other); a charge with no email (a renewal
+   has no form to fill its metadata, and no document shows one) needs the billing time alone.
+   The subscription sync links what it finds billed as well (:func:`link_billed`), so the
+   two syncs may run in either order. A billing already explained by a charge linked to the
+   subscription (a mirror not refreshed yet) explains no other. That holds while the sync
+   runs more often than the plans' period.
 
 Anything else stays ``unclaimed``: a first payment whose customer never came back (its
 subscription has no linked first payment), or a payer with several subscriptions to one plan
@@ -32,6 +35,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.db.models import Q
 
@@ -92,6 +96,46 @@ def link_renewals(environment: str, charge_ids: Iterable[str], *, source: str = 
     return linked
 
 
+def link_billed(environment: str, subscriptions: Iterable[Subscription]) -> int:
+    """Link the renewals the subscriptions' new ``last_billed_at`` explain: the charge sync may
+    have copied a renewal before the subscription sync saw it billed. One query for the
+    candidates; the number linked."""
+    billed = [sub for sub in subscriptions if sub.last_billed_at is not None]
+    if not billed:
+        return 0
+    moments = [sub.last_billed_at for sub in billed if sub.last_billed_at is not None]
+    names = Plan.objects.filter(
+        environment=environment, pk__in={sub.plan_id for sub in billed}
+    ).values_list("name", flat=True)
+    candidates = Charge.objects.filter(
+        environment=environment,
+        verification=Verification.UNCLAIMED,
+        token__isnull=True,
+        description__in=list(names),
+        created__gte=min(moments) - BILLED_WITHIN,
+        created__lte=max(moments) + BILLED_WITHIN,
+    ).values_list("pk", "created")
+    near = [
+        pk
+        for pk, created in candidates
+        if any(abs(created - moment) <= BILLED_WITHIN for moment in moments)
+    ]
+    return link_renewals(environment, near)
+
+
+def _explained(subscription: Subscription, apart: timedelta) -> bool:
+    """Whether a charge linked to ``subscription`` (its first payment or a renewal) is at
+    least ``apart`` close to its ``last_billed_at``: that billing is that charge (the mirror
+    may not show a newer one yet)."""
+    moment = subscription.last_billed_at
+    assert moment is not None
+    return (
+        Charge.objects.filter(Q(subscription=subscription) | Q(renewal_of=subscription))
+        .filter(created__gte=moment - apart, created__lte=moment + apart)
+        .exists()
+    )
+
+
 def _email(charge: Charge) -> str:
     email = charge.metadata.get("email") if isinstance(charge.metadata, dict) else None
     return email.strip().lower() if isinstance(email, str) else ""
@@ -116,14 +160,17 @@ def _renewed(charge: Charge, plan_ids: list[str], email: str) -> Subscription | 
     found: list[Subscription] = list(started[:20])
     if email and len(found) == 1:
         return found[0]
-    billed = [
-        sub
+    # The one billed closest to the charge, within BILLED_WITHIN and strictly closer than
+    # any other, whose billing no charge already linked to it is as close to.
+    apart = sorted(
+        (abs(sub.last_billed_at - charge.created), sub.pk, sub)
         for sub in found
         if sub.last_billed_at is not None
         and abs(sub.last_billed_at - charge.created) <= BILLED_WITHIN
-    ]
-    if len(billed) == 1:
-        return billed[0]
+        and not _explained(sub, abs(sub.last_billed_at - charge.created))
+    )
+    if apart and (len(apart) == 1 or apart[0][0] < apart[1][0]):
+        return apart[0][2]
     if found:
         logger.info(
             "Charge %s may renew any of %d subscriptions; it stays unclaimed.",

@@ -558,6 +558,10 @@ def _write(spec: _Spec, run: SyncRun, items: Iterable[Any], result: SyncResult) 
         )
     if spec.name == SyncResource.CHARGES:
         renewals.link_renewals(run.environment, readable)
+    elif spec.name == SyncResource.SUBSCRIPTIONS:
+        # Only a subscription mirrored before can have a first payment linked here.
+        updated = [row for key, row in built.items() if key in existing]
+        renewals.link_billed(run.environment, updated)  # type: ignore[arg-type]
     if unchanged and spec.retrieve is not None:
         spec.model._default_manager.filter(
             environment=run.environment, **{f"{spec.key_field}__in": unchanged}

@@ -528,25 +528,37 @@ def _waits_for_subscription(
     # payments of the same plan tell from them whether this one is a rival for their
     # subscription (see recurring.choose).
     fresh = charges.charge_row(remote, token.environment, timezone.now())
-    Charge.objects.filter(pk=charge_id, verification=Verification.PENDING).update(
+    waiting = Charge.objects.filter(pk=charge_id, verification=Verification.PENDING).update(
         reason=reason,
         **{field: getattr(fresh, field) for field in charges.MIRRORED_FIELDS},
         attempts=F("attempts") + 1,
         lookups=F("lookups") + 1,
         last_attempt_at=timezone.now(),
     )
+    if not waiting:
+        return _decided(charge_id, token)
     return VerificationResult(reason, charge_id, token.pk)
+
+
+def _decided(charge_id: str, token: TransactionToken) -> VerificationResult:
+    """A concurrent submission of the same claim reached the verdict first."""
+    charge = Charge.objects.filter(pk=charge_id).first()
+    if charge is None:  # dropped: AcceptOn does not know the charge
+        return VerificationResult(Reason.UNKNOWN_CHARGE, charge_id, token.pk)
+    return VerificationResult(Reason.ALREADY_CLAIMED, charge_id, token.pk, charge)
 
 
 def _stays_pending(
     charge_id: str, token: TransactionToken, exc: AcceptOnError
 ) -> VerificationResult:
     logger.warning("Charge %s stays pending: AcceptOn did not answer (%s)", charge_id, exc)
-    Charge.objects.filter(pk=charge_id, verification=Verification.PENDING).update(
+    waiting = Charge.objects.filter(pk=charge_id, verification=Verification.PENDING).update(
         reason=Reason.API_UNAVAILABLE,
         attempts=F("attempts") + 1,
         last_attempt_at=timezone.now(),
     )
+    if not waiting:
+        return _decided(charge_id, token)
     return VerificationResult(Reason.API_UNAVAILABLE, charge_id, token.pk)
 
 
