@@ -13,6 +13,7 @@ from datetime import datetime
 
 from django_accepton.client import Charge as RemoteCharge
 from django_accepton.models import Charge, Verification
+from django_accepton.services.cleaning import clean_row
 
 MIRRORED_FIELDS = (
     "amount",
@@ -30,7 +31,7 @@ MIRRORED_FIELDS = (
 
 def charge_row(remote: RemoteCharge, environment: str, now: datetime) -> Charge:
     """An unsaved, unclaimed row holding AcceptOn's charge as it was just read."""
-    return Charge(
+    row = Charge(
         id=remote.id,
         environment=environment,
         amount=remote.amount,
@@ -47,3 +48,4 @@ def charge_row(remote: RemoteCharge, environment: str, now: datetime) -> Charge:
         verification=Verification.UNCLAIMED,
         claimed_at=now,
     )
+    return clean_row(row)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_accepton.api import current_environment, get_client
 from django_accepton.client import Plan as RemotePlan
 from django_accepton.models import Plan
+from django_accepton.services.cleaning import clean_row
 from django_accepton.services.mirroring import save_mirror
 
 # Columns the sync and ``mirror_plan`` overwrite from AcceptOn's answer.
@@ -27,7 +28,7 @@ MIRRORED_FIELDS = (
 
 def plan_row(remote: RemotePlan, environment: str, now: datetime) -> Plan:
     """An unsaved row holding AcceptOn's plan as it was just read."""
-    return Plan(
+    row = Plan(
         id=remote.id,
         environment=environment,
         name=remote.name[:255],
@@ -40,6 +41,7 @@ def plan_row(remote: RemotePlan, environment: str, now: datetime) -> Plan:
         last_seen_at=now,
         deleted_at=None,
     )
+    return clean_row(row)
 
 
 def mirror_plan(remote: RemotePlan) -> Plan:

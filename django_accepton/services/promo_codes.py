@@ -24,6 +24,7 @@ from django_accepton.client import PromoCode as RemotePromoCode
 from django_accepton.conf import get_settings
 from django_accepton.models import PromoCode
 from django_accepton.services.changes import announce
+from django_accepton.services.cleaning import clean_row
 from django_accepton.services.environments import require_current_environment
 from django_accepton.services.mirroring import copy_mirrored, save_mirror
 
@@ -43,7 +44,7 @@ PromoValue = int | Decimal | str
 
 def promo_code_row(remote: RemotePromoCode, environment: str, now: datetime) -> PromoCode:
     """An unsaved row holding AcceptOn's promo code as it was just read."""
-    return PromoCode(
+    row = PromoCode(
         environment=environment,
         name=remote.name,
         promo_type=remote.promo_type,
@@ -54,6 +55,7 @@ def promo_code_row(remote: RemotePromoCode, environment: str, now: datetime) -> 
         last_seen_at=now,
         deleted_at=None,
     )
+    return clean_row(row, keys=("name",))
 
 
 def mirror_promo_code(remote: RemotePromoCode) -> PromoCode:

@@ -45,6 +45,7 @@ from django_accepton.client import (
 from django_accepton.client import Refund as RemoteRefund
 from django_accepton.models import Charge, Refund, RefundRequest, RefundState, Verification
 from django_accepton.services.changes import announce
+from django_accepton.services.cleaning import clean_row
 
 logger = logging.getLogger(__name__)
 
@@ -218,7 +219,7 @@ def _record_success(request: RefundRequest, remote: RemoteRefund) -> RefundReque
     now = timezone.now()
     with transaction.atomic():
         charge, locked = _locked(request)
-        row = Refund.objects.create(
+        row = Refund(
             id=remote.id,
             environment=locked.environment,
             charge=charge,
@@ -229,6 +230,8 @@ def _record_success(request: RefundRequest, remote: RemoteRefund) -> RefundReque
             raw=remote.raw,
             synced_at=now,
         )
+        # The money went back whatever AcceptOn's text holds: the record must be written.
+        clean_row(row, repair_keys=True).save(force_insert=True)
         # The amount AcceptOn refunded replaces what is reserved for it. Only a request that
         # reconciliation released meanwhile (its call outlived RECONCILE_AFTER_SECONDS) has
         # nothing reserved any more.
@@ -341,58 +344,66 @@ def reconcile_refunds(*, older_than: int | None = None) -> ReconcileResult:
     client = get_client()
     for charge_id in charge_ids:
         try:
-            remote = client.charges.retrieve(charge_id)
-        except AcceptOnError as exc:
-            logger.warning("Refunds of charge %s stay unsettled: %s", charge_id, exc)
+            _reconcile_charge(client, charge_id, unsettled, result)
+        except Exception as exc:  # one poisoned charge never holds the others up
+            if not isinstance(exc, AcceptOnError):
+                logger.exception("Reconciling the refunds of charge %s failed", charge_id)
+            else:
+                logger.warning("Refunds of charge %s stay unsettled: %s", charge_id, exc)
             result.still_unknown += unsettled.filter(charge_id=charge_id).count()
-            continue
-        result.charges_checked += 1
-        with transaction.atomic():
-            charge = Charge.objects.select_for_update().get(pk=charge_id)
-            requests = list(unsettled.select_for_update().filter(charge_id=charge_id))
-            before = (
-                RefundRequest.objects.filter(
-                    charge_id=charge_id, state=RefundState.SUCCEEDED
-                ).aggregate(total=Sum("amount"))["total"]
-                or 0
-            )
-            whole = charge.amount or 0
-            for request in requests:
-                covers_the_rest = before + request.amount >= whole
-                flag_was_off = request.refunded_before is False
-                if remote.refunded and flag_was_off and covers_the_rest and len(requests) == 1:
-                    request.state, request.error = RefundState.SUCCEEDED, CONFIRMED_NOTE
-                    result.succeeded += 1
-                    announce(
-                        signals.charge_refunded,
-                        Charge,
-                        charge=charge,
-                        amount=request.amount,
-                        full=True,
-                        source="reconciliation",
-                    )
-                elif not remote.refunded and covers_the_rest:
-                    charge.amount_refunded = max(charge.amount_refunded - request.amount, 0)
-                    request.state, request.error = RefundState.FAILED, RELEASED_NOTE
-                    result.released += 1
-                else:
-                    request.state, request.error = RefundState.UNKNOWN, UNDECIDED_NOTE
-                    result.still_unknown += 1
-                request.save(update_fields=["state", "error", "updated"])
-            charge.refunded = bool(remote.refunded)
-            if charge.refunded and charge.needs_attention:
-                charge.attention_resolved_at = timezone.now()  # the money went back
-            charge.status = remote.status or charge.status
-            charge.raw = remote.raw
-            charge.synced_at = timezone.now()
-            charge.save(
-                update_fields=[
-                    "amount_refunded",
-                    "refunded",
-                    "attention_resolved_at",
-                    "status",
-                    "raw",
-                    "synced_at",
-                ]
-            )
     return result
+
+
+def _reconcile_charge(client: Any, charge_id: str, unsettled: Any, result: ReconcileResult) -> None:
+    """Settle what AcceptOn's flag proves of one charge's unsettled requests (see
+    :func:`reconcile_refunds`); raises what AcceptOn or the database raised, nothing written."""
+    remote = client.charges.retrieve(charge_id)
+    result.charges_checked += 1
+    with transaction.atomic():
+        charge = Charge.objects.select_for_update().get(pk=charge_id)
+        requests = list(unsettled.select_for_update().filter(charge_id=charge_id))
+        before = (
+            RefundRequest.objects.filter(
+                charge_id=charge_id, state=RefundState.SUCCEEDED
+            ).aggregate(total=Sum("amount"))["total"]
+            or 0
+        )
+        whole = charge.amount or 0
+        for request in requests:
+            covers_the_rest = before + request.amount >= whole
+            flag_was_off = request.refunded_before is False
+            if remote.refunded and flag_was_off and covers_the_rest and len(requests) == 1:
+                request.state, request.error = RefundState.SUCCEEDED, CONFIRMED_NOTE
+                result.succeeded += 1
+                announce(
+                    signals.charge_refunded,
+                    Charge,
+                    charge=charge,
+                    amount=request.amount,
+                    full=True,
+                    source="reconciliation",
+                )
+            elif not remote.refunded and covers_the_rest:
+                charge.amount_refunded = max(charge.amount_refunded - request.amount, 0)
+                request.state, request.error = RefundState.FAILED, RELEASED_NOTE
+                result.released += 1
+            else:
+                request.state, request.error = RefundState.UNKNOWN, UNDECIDED_NOTE
+                result.still_unknown += 1
+            request.save(update_fields=["state", "error", "updated"])
+        charge.refunded = bool(remote.refunded)
+        if charge.refunded and charge.needs_attention:
+            charge.attention_resolved_at = timezone.now()  # the money went back
+        charge.status = remote.status or charge.status
+        charge.raw = remote.raw
+        charge.synced_at = timezone.now()
+        charge.save(
+            update_fields=[
+                "amount_refunded",
+                "refunded",
+                "attention_resolved_at",
+                "status",
+                "raw",
+                "synced_at",
+            ]
+        )

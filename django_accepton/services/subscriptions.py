@@ -13,6 +13,7 @@ from django_accepton.client import Subscription as RemoteSubscription
 from django_accepton.client.resources import parse_datetime
 from django_accepton.models import Subscription
 from django_accepton.services.changes import announce
+from django_accepton.services.cleaning import clean_row
 from django_accepton.services.environments import require_current_environment
 from django_accepton.services.mirroring import copy_mirrored, save_mirror
 
@@ -33,7 +34,7 @@ def remote_created(remote: RemoteSubscription) -> datetime | None:
 
 def subscription_row(remote: RemoteSubscription, environment: str, now: datetime) -> Subscription:
     """An unsaved row holding AcceptOn's subscription; ``plan_id`` is AcceptOn's plan id."""
-    return Subscription(
+    row = Subscription(
         id=remote.id,
         environment=environment,
         plan_id=remote.plan.id,
@@ -44,6 +45,7 @@ def subscription_row(remote: RemoteSubscription, environment: str, now: datetime
         raw=remote.raw,
         synced_at=now,
     )
+    return clean_row(row)
 
 
 def mirror_subscription(remote: RemoteSubscription) -> Subscription:

@@ -34,11 +34,12 @@ import math
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from django.db import models
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -536,26 +537,40 @@ def _write(spec: _Spec, run: SyncRun, items: Iterable[Any], result: SyncResult) 
     built: dict[str, models.Model] = {}
     for key, remote in readable.items():
         before = existing.get(key)
-        events += _changes(spec.name, key, before[0] if before else None, remote)
-        if before is None:
-            result.created += 1
-        elif before[0] == remote.raw and (len(before) == 1 or before[1] is None):
+        if (
+            before is not None
+            and before[0] == remote.raw
+            and (len(before) == 1 or before[1] is None)
+        ):
             result.unchanged += 1
             unchanged.append(key)
             continue
+        try:
+            built[key] = spec.build(remote, run.environment, now)
+        except (ValueError, TypeError) as exc:  # cleaning.Unstorable among them
+            result.failed += 1
+            logger.warning("Unstorable %s %s from AcceptOn: %s", spec.name, key, exc)
+            continue
+        changed.append(built[key])
+        events += _changes(spec.name, key, before[0] if before else None, remote)
+        if before is None:
+            result.created += 1
         else:
             result.updated += 1
-        built[key] = spec.build(remote, run.environment, now)
-        changed.append(built[key])
     if run.dry_run:
         return
     if changed:
-        spec.model._default_manager.bulk_create(
-            changed,
-            update_conflicts=True,
-            unique_fields=spec.unique_fields,
-            update_fields=spec.update_fields,
-        )
+        refused = _upsert(spec, changed)
+        for key in refused:
+            result.failed += 1
+            if key in existing:
+                result.updated -= 1
+            else:
+                result.created -= 1
+            built.pop(key, None)
+        if refused:
+            events = [event for event in events if event[1] not in refused]
+            readable = {key: item for key, item in readable.items() if key not in refused}
     if spec.name == SyncResource.CHARGES:
         renewals.link_renewals(run.environment, readable)
     elif spec.name == SyncResource.SUBSCRIPTIONS:
@@ -574,6 +589,38 @@ def _write(spec: _Spec, run: SyncRun, items: Iterable[Any], result: SyncResult) 
                 pk__in=refunded, attention__gt="", attention_resolved_at__isnull=True
             ).update(attention_resolved_at=now)
         _announce(spec, run.environment, events, written=built)
+
+
+def _upsert(spec: _Spec, rows: list[models.Model]) -> set[str]:
+    """Write ``rows`` in one statement; when the database refuses it, row by row, each in its
+    own savepoint, so one row it refuses never stops the page. The keys of the rows it refused
+    (each logged with the database's reason)."""
+    manager = spec.model._default_manager
+    options: dict[str, Any] = {
+        "update_conflicts": True,
+        "unique_fields": spec.unique_fields,
+        "update_fields": spec.update_fields,
+    }
+    # bulk_create is atomic by itself; a savepoint is needed only inside a caller's
+    # transaction, which an error would otherwise leave unusable.
+    whole = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    try:
+        with whole:
+            manager.bulk_create(rows, **options)
+    except DatabaseError as exc:
+        logger.warning("A %s page was refused whole (%s); writing it row by row", spec.name, exc)
+    else:
+        return set()
+    refused: set[str] = set()
+    for row in rows:
+        try:
+            with transaction.atomic():
+                manager.bulk_create([row], **options)
+        except DatabaseError as exc:
+            key = str(getattr(row, spec.key_field))
+            refused.add(key)
+            logger.warning("%s %s could not be stored: %s", spec.name, key, exc)
+    return refused
 
 
 # ----- what a page changed ----------------------------------------------------------------------

@@ -233,7 +233,10 @@ def reverify_pending_charges(*, older_than: int | None = None) -> list[Verificat
     results = []
     for charge in pending.iterator():
         assert charge.token is not None
-        results.append(_confirm(charge.pk, charge.token))
+        try:
+            results.append(_confirm(charge.pk, charge.token))
+        except Exception:  # one poisoned claim never holds the others up; it stays pending
+            logger.exception("Re-verifying charge %s failed; it stays pending", charge.pk)
     return results
 
 
@@ -301,7 +304,10 @@ def claim_orphaned_charges(*, older_than: int | None = None) -> list[Verificatio
             continue
         # The token of the charged price, when the price changed between tokens of one order.
         priced = [c for c in candidates if c["amount"] == charge.amount] or candidates
-        results.append(verify_charge(charge.pk, priced[0]["pk"]))
+        try:
+            results.append(verify_charge(charge.pk, priced[0]["pk"]))
+        except Exception:  # one poisoned charge never holds the others up
+            logger.exception("Claiming orphaned charge %s failed", charge.pk)
     return results
 
 

@@ -1,0 +1,89 @@
+"""What AcceptOn sends, made storable where it becomes a row.
+
+AcceptOn stores what the payment form sends, and the form is filled by anyone: a description,
+an email or a metadata value may hold characters no database column takes. PostgreSQL refuses
+the NUL character in text and in ``jsonb`` strings; UTF-8 cannot encode a lone surrogate, which
+JSON's ``"\\ud800"`` escape decodes to in Python; a string longer than its column is an error
+on PostgreSQL and silently kept whole on SQLite. One such value used to stop a sync page, and
+the rest of the list with it.
+
+So every ``*_row`` builder passes its row through :func:`clean_row` before it is written:
+
+- NUL characters are dropped and lone surrogates become U+FFFD, in text columns and in every
+  string (keys included) of the JSON columns (``raw``, ``metadata``);
+- text is cut to its column's ``max_length``;
+- a primary key is never altered: one that is not storable as it is (or too long) raises
+  :class:`Unstorable`, and the caller counts that object as failed. Changing an id would make
+  a second object of it.
+
+The cleaned values are what the store sees; ``raw`` keeps everything else AcceptOn sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.db import models
+
+M = TypeVar("M", bound=models.Model)
+
+# JSON nested deeper than this is not kept: the part below is replaced by a marker string.
+# (Python's own JSON decoder stops near 1,000 levels; nothing AcceptOn documents nests beyond 3.)
+MAX_DEPTH = 64
+TOO_DEEP = "[nested too deeply]"
+
+
+class Unstorable(ValueError):
+    """An object whose identity cannot be stored as AcceptOn sent it."""
+
+
+def clean_text(value: str) -> str:
+    """``value`` without NUL characters and with each lone surrogate replaced by U+FFFD."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return value
+
+
+def clean_json(value: Any, depth: int = 0) -> Any:
+    """A copy of a decoded JSON value whose strings (keys too) are :func:`clean_text`'d and
+    whose nesting stops at :data:`MAX_DEPTH`."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        if depth >= MAX_DEPTH:
+            return TOO_DEEP
+        return {clean_text(str(key)): clean_json(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, list):
+        if depth >= MAX_DEPTH:
+            return TOO_DEEP
+        return [clean_json(item, depth + 1) for item in value]
+    return value
+
+
+def clean_row(row: M, *, keys: tuple[str, ...] = (), repair_keys: bool = False) -> M:
+    """Make ``row``'s text and JSON storable in place (see the module docstring); raises
+    :class:`Unstorable` for a primary key, a unique field or one of ``keys`` (the fields that
+    identify the object) that is not storable as it is, unless ``repair_keys`` (for an object
+    AcceptOn never lists again, such as a refund, whose record matters more than its id)."""
+    for field in row._meta.concrete_fields:
+        value = getattr(row, field.attname)
+        if isinstance(field, models.JSONField):
+            setattr(row, field.attname, clean_json(value))
+        elif isinstance(value, str):
+            cleaned = clean_text(value)
+            limit = getattr(field, "max_length", None)
+            is_key = field.primary_key or field.unique or field.is_relation or field.name in keys
+            if is_key and not repair_keys:
+                if cleaned != value or (limit and len(value) > limit):
+                    raise Unstorable(
+                        f"{field.name} {value[:80]!r} cannot be stored as AcceptOn sent it."
+                    )
+                continue
+            if limit and len(cleaned) > limit:
+                cleaned = cleaned[:limit]
+            setattr(row, field.attname, cleaned)
+    return row
