@@ -36,17 +36,19 @@ from datetime import datetime, timedelta
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from django_accepton import signals
 from django_accepton.api import get_client
+from django_accepton.client import AcceptOnError, NotFoundError
 from django_accepton.client import Charge as RemoteCharge
-from django_accepton.client import NotFoundError
 from django_accepton.client import Subscription as RemoteSubscription
 from django_accepton.client import TransactionToken as RemoteToken
 from django_accepton.conf import get_settings
 from django_accepton.models import Charge, Plan, Subscription, TransactionToken, Verification
 from django_accepton.services.changes import announce
+from django_accepton.services.charges import MIRRORED_FIELDS, charge_row
 from django_accepton.services.environments import require_current_environment
 from django_accepton.services.subscriptions import mirror_subscription, remote_created
 
@@ -59,6 +61,12 @@ BILLED_WITHIN = timedelta(minutes=2)
 # Verifications of a recurring payment whose subscription is not (yet) visible before it is
 # refused: AcceptOn may list a new subscription a little after the charge.
 SUBSCRIPTION_LOOKUPS = 5
+# ... and for at least this long after the claim (the confirming page looks every few seconds).
+SUBSCRIPTION_WAIT = timedelta(minutes=10)
+# Unclaimed copies of the plan's charges this close to a payment are its payer's rivals.
+RIVAL_WINDOW = timedelta(days=1)
+# Claims of other payers asked about per verification (see learn_rivals).
+LEARN_RIVALS = 5
 # The reason a recurring payment is refused with when its subscription stays ambiguous
 # (``verification.Reason.SUBSCRIPTION_UNDECIDED``).
 UNDECIDED = "subscription_undecided"
@@ -245,8 +253,9 @@ class Choice:
 
     ``subscriptions``: the ones it may be linked to, in order of preference. Otherwise
     ``undecided`` says why not: ``renewal`` (a subscription another charge started was billed
-    by this one), ``not_visible`` (no subscription of this payer fits) or ``ambiguous`` (more
-    unlinked payments of this payer than subscriptions they could start).
+    by this one), ``not_visible`` (no subscription of this payer fits), ``ambiguous`` (more
+    unlinked payments of this payer than subscriptions they could start) or ``unknown_rivals``
+    (other claims AcceptOn was not asked about yet might be this payer's).
     """
 
     subscriptions: list[RemoteSubscription]
@@ -280,6 +289,18 @@ def _evidence(sub: RemoteSubscription, paid_at: datetime | None) -> Match | None
     return Match(sub, UNBILLED)
 
 
+def _match(sub: RemoteSubscription, plan_id: str, email: str, remote: RemoteCharge) -> Match | None:
+    if not (sub.active and sub.plan.id == plan_id):
+        return None
+    if email and (sub.email or "").strip().lower() != email:
+        return None
+    match = _evidence(sub, remote.created)
+    # Without the payer's email only a time can tie a subscription to the charge.
+    if match is None or (not email and match.evidence == UNBILLED):
+        return None
+    return match
+
+
 def subscription_candidates(remote: RemoteCharge, plan_id: str) -> list[Match]:
     """The subscriptions ``remote`` can be the first payment of: AcceptOn's active
     subscriptions to ``plan_id`` of the charge's payer (its metadata email) whose times do not
@@ -295,23 +316,40 @@ def subscription_candidates(remote: RemoteCharge, plan_id: str) -> list[Match]:
     if not plan_id:
         return []
     found: list[Match] = []
+    seen: set[str] = set()
     subscriptions = get_client().subscriptions
+    previous = None
+    complete = False
     for number in range(1, SUBSCRIPTION_PAGES + 1):
         page = subscriptions.list(plan_token=plan_id, active=True, page=number)
+        if previous is not None and page.repeats(previous):
+            break  # the server ignores ``page``: what follows is the first page again
         for sub in page.data:
-            if not (sub.active and sub.plan.id == plan_id):
-                continue
-            if email and (sub.email or "").strip().lower() != email:
-                continue
-            match = _evidence(sub, remote.created)
-            # Without the payer's email only a time can tie a subscription to the charge.
-            if match is not None and (email or match.evidence != UNBILLED):
+            if sub.id in seen:
+                continue  # listed twice (the list moved while it was read): counted once
+            seen.add(sub.id)
+            match = _match(sub, plan_id, email, remote)
+            if match is not None:
                 found.append(match)
         if not page.has_more:
+            complete = True
             break
         strong = [m.subscription.id for m in found if m.evidence != UNBILLED]
         if strong and len(_linked(strong)) < len(strong):
             break  # a subscription billed or created by this very charge, and free
+        previous = page
+    if not complete and email:
+        # A plan with more subscribers than the pages read: the mirror may know the payer's.
+        for row in Subscription.objects.filter(
+            plan_id=plan_id, active=True, email__iexact=email, charge__isnull=True
+        ).exclude(pk__in=seen)[:SUBSCRIPTION_PAGES]:
+            try:
+                sub = RemoteSubscription.from_json(row.raw)
+            except (ValueError, TypeError, KeyError):
+                continue
+            match = _match(sub, plan_id, email, remote)
+            if match is not None:
+                found.append(match)
     rank = {BILLED: 0, CREATED: 1, UNBILLED: 2}
     ordered = sorted(
         enumerate(found), key=lambda item: (rank[item[1].evidence], item[1].apart, item[0])
@@ -329,11 +367,15 @@ class _Rivals:
     times: list[datetime | None]
 
 
-def _rivals(charge_id: str, token_id: str, email: str) -> _Rivals:
-    """Claims of the token still waiting for a verdict, and the same payer's payments refused
-    as undecided that no human has settled yet (they still hold a claim to a subscription)."""
+def _rivals(
+    charge_id: str, token: TransactionToken, email: str, paid_at: datetime | None
+) -> _Rivals:
+    """The payments that may be after the same subscriptions as this one: other claims of
+    the token still waiting for a verdict, the same payer's payments refused as undecided that
+    no human has settled, and the same payer's copies of the plan's charges the sync found
+    unclaimed within ``RIVAL_WINDOW`` of this one (a subscriber who paid and never came back)."""
     rows = (
-        Charge.objects.filter(token_id=token_id, subscription__isnull=True)
+        Charge.objects.filter(token_id=token.pk, subscription__isnull=True)
         .filter(
             Q(verification=Verification.PENDING)
             | Q(
@@ -347,14 +389,61 @@ def _rivals(charge_id: str, token_id: str, email: str) -> _Rivals:
     unknown, times = 0, []
     for metadata, created, looked in rows.values_list("metadata", "created", "lookups"):
         named = metadata.get("email") if isinstance(metadata, dict) else None
-        if not looked and not (isinstance(named, str) and named.strip()):
+        if not looked and created is None and not (isinstance(named, str) and named.strip()):
             unknown += 1  # AcceptOn not asked yet
         elif not email or (isinstance(named, str) and named.strip().lower() == email):
             times.append(created)  # without this payer's email, every payer is a rival
+    if email and paid_at is not None:
+        orphans = Charge.objects.filter(
+            environment=token.environment,
+            verification=Verification.UNCLAIMED,
+            token__isnull=True,
+            description=token.description,
+            currency=token.currency,
+            created__gte=paid_at - RIVAL_WINDOW,
+            created__lte=paid_at + RIVAL_WINDOW,
+        ).exclude(pk=charge_id)
+        for metadata, created in orphans.values_list("metadata", "created"):
+            named = metadata.get("email") if isinstance(metadata, dict) else None
+            if isinstance(named, str) and named.strip().lower() == email:
+                times.append(created)
     return _Rivals(unknown, times)
 
 
-def choose(charge_id: str, token_id: str, remote: RemoteCharge, matches: list[Match]) -> Choice:
+def learn_rivals(charge_id: str, token: TransactionToken) -> None:
+    """Ask AcceptOn about up to ``LEARN_RIVALS`` other claims of ``token`` it was not asked
+    about yet, and keep what it says on their rows, so that they are rivals of known payers
+    (see :func:`choose`) rather than reasons to wait. A made-up id is dropped, as its own
+    verification would drop it. Network first, then one update per claim; errors are left for
+    the claims' own verification."""
+    unknown = list(
+        Charge.objects.filter(
+            token_id=token.pk,
+            verification=Verification.PENDING,
+            created__isnull=True,
+            lookups=0,
+        )
+        .exclude(pk=charge_id)
+        .values_list("pk", flat=True)[:LEARN_RIVALS]
+    )
+    client = get_client()
+    for rival in unknown:
+        try:
+            remote = client.charges.retrieve(rival)
+        except NotFoundError:
+            Charge.objects.filter(pk=rival, verification=Verification.PENDING).delete()
+            continue
+        except AcceptOnError:
+            continue
+        fresh = charge_row(remote, token.environment, timezone.now())
+        Charge.objects.filter(pk=rival, verification=Verification.PENDING).update(
+            **{field: getattr(fresh, field) for field in MIRRORED_FIELDS}
+        )
+
+
+def choose(
+    charge_id: str, token: TransactionToken, remote: RemoteCharge, matches: list[Match]
+) -> Choice:
     """Decide which of ``matches`` a recurring payment may be linked to.
 
     The email that ties a subscription to a payment is typed by the form's customer: another
@@ -362,8 +451,8 @@ def choose(charge_id: str, token_id: str, remote: RemoteCharge, matches: list[Ma
     plan's token while the victim's own first payment is still waiting. So a payment competes
     with its *rivals* (see :func:`_rivals`), and:
 
-    - while a rival's payer is not known yet, the choice waits (``ambiguous``): one look at
-      AcceptOn records it;
+    - while a rival's payer is not known yet (:func:`learn_rivals` asks about a few), the
+      choice waits (``unknown_rivals``) without spending a lookup;
     - a subscription billed or created at the payment's time goes to the payment closest to
       that time among it and the payer's rivals (a tie waits);
     - a subscription billed at the payment's time and started by another charge means this
@@ -379,24 +468,29 @@ def choose(charge_id: str, token_id: str, remote: RemoteCharge, matches: list[Ma
     # were free subscriptions for them.
     linked = _linked([match.subscription.id for match in matches])
     free = [match for match in matches if match.subscription.id not in linked]
-    rivals = _rivals(charge_id, token_id, payer_email(remote))
+    rivals = _rivals(charge_id, token, payer_email(remote), remote.created)
     timed = [match for match in free if match.evidence != UNBILLED]
-    if timed and rivals.unknown:
-        return Choice([], "ambiguous")
-    closest = [match.subscription for match in timed if _closest(match, rivals.times)]
+    # A rival AcceptOn was not asked about may be anyone's: it holds a choice up only where it
+    # could change it (see learn_rivals; waiting for it spends no lookup).
+    closest = [
+        match.subscription
+        for match in timed
+        if (match.apart == 0 or not rivals.unknown) and _closest(match, rivals.times)
+    ]
     if closest:
         return Choice(closest)
     if timed:
-        return Choice([], "ambiguous")  # a rival is as close, or its time is not known
+        # A rival is as close, or its time is not known yet.
+        return Choice([], "unknown_rivals" if rivals.unknown else "ambiguous")
     if any(match.evidence == BILLED for match in matches):
         # Billed at this charge's time, and started by another charge: this is its renewal.
         return Choice([], "renewal")
     untimed = [match.subscription for match in free]
     if not untimed:
         return Choice([], "not_visible")
-    if len(untimed) > rivals.unknown + len(rivals.times):
+    if len(untimed) > len(rivals.times) + rivals.unknown:
         return Choice(untimed)
-    return Choice([], "ambiguous")
+    return Choice([], "unknown_rivals" if rivals.unknown else "ambiguous")
 
 
 def _closest(match: Match, rival_times: list[datetime | None]) -> bool:

@@ -8,17 +8,18 @@ charge the sync copied is taken as a renewal of a subscription here when:
 
 1. it is unclaimed, paid and not refunded, with a time;
 2. its description and currency are those of one of the environment's plans;
-3. a mirrored subscription to such a plan has a first payment linked here that is older than
-   the charge (a subscription's start is its first payment; anything later from the same payer
-   for the same plan is a renewal);
-4. that subscription is the payer's (the charge's metadata email), and the only one of that
-   payer and plans or the one whose ``last_billed_at`` is closest to the charge's time (within
-   ``BILLED_WITHIN``, and strictly closer than any other); a charge with no email (a renewal
-   has no form to fill its metadata, and no document shows one) needs the billing time alone.
-   The subscription sync links what it finds billed as well (:func:`link_billed`), so the
-   two syncs may run in either order. A billing already explained by a charge linked to the
-   subscription (a mirror not refreshed yet) explains no other. That holds while the sync
-   runs more often than the plans' period.
+3. of the mirrored subscriptions to such a plan whose ``last_billed_at`` is within
+   ``BILLED_WITHIN`` of the charge (only the payer's, when its metadata has an email; a renewal
+   has no form to fill its metadata, and no document shows one), one is strictly closest;
+4. that subscription's first payment is linked here and older than the charge (a
+   subscription's start is its first payment; a payer's new subscription is not a renewal of
+   their old one, and its billing time tells them apart), and no charge linked to it already
+   explains that billing (a mirror not refreshed yet explains no second charge).
+
+The billing time is required: an email alone cannot tell a renewal from the same payer's new
+subscription. So the subscription sync links what it finds billed as well
+(:func:`link_billed`), and the two syncs may run in either order; a renewal is found while the
+syncs run more often than the plans' period.
 
 Anything else stays ``unclaimed``: a first payment whose customer never came back (its
 subscription has no linked first payment), or a payer with several subscriptions to one plan
@@ -37,6 +38,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import timedelta
 
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 
 from django_accepton import signals
@@ -51,7 +53,9 @@ logger = logging.getLogger(__name__)
 def link_renewals(environment: str, charge_ids: Iterable[str], *, source: str = "sync") -> int:
     """Link the renewals among ``charge_ids`` to their subscriptions; the number linked.
 
-    Call it inside the transaction that wrote the charges: the signals wait for its commit.
+    Each link is made in its own transaction, under a lock on the subscription's row, after
+    checking again that no other charge explains its billing: the charge sync and the
+    subscription sync may find one renewal at the same moment. The signal waits for the commit.
     """
     ids = list(charge_ids)
     if not ids:
@@ -69,6 +73,7 @@ def link_renewals(environment: str, charge_ids: Iterable[str], *, source: str = 
         verification=Verification.UNCLAIMED,
         token__isnull=True,
         created__isnull=False,
+        description__in={name for name, _ in plans},
     )
     linked = 0
     for charge in rows:
@@ -77,50 +82,58 @@ def link_renewals(environment: str, charge_ids: Iterable[str], *, source: str = 
             continue
         if charge.status.lower() not in PAID_STATUSES or charge.refunded:
             continue
-        subscription = _renewed(charge, plan_ids, _email(charge))
-        if subscription is None:
-            continue
+        try:
+            linked += _link(charge, plan_ids, source)
+        except DatabaseError:  # one charge never stops the others
+            logger.exception("Linking charge %s as a renewal failed", charge.pk)
+    return linked
+
+
+def _link(charge: Charge, plan_ids: list[str], source: str) -> int:
+    with transaction.atomic():
+        found = _renewed(charge, plan_ids, _email(charge))
+        if found is None:
+            return 0
+        subscription = Subscription.objects.select_for_update().get(pk=found.pk)
+        assert charge.created is not None
+        if subscription.last_billed_at is None or _explained(
+            subscription, abs(subscription.last_billed_at - charge.created)
+        ):
+            return 0
         updated = Charge.objects.filter(pk=charge.pk, verification=Verification.UNCLAIMED).update(
             verification=Verification.RENEWAL, renewal_of=subscription
         )
-        if updated:
-            linked += 1
-            charge.verification, charge.renewal_of = Verification.RENEWAL, subscription
-            announce(
-                signals.subscription_renewed,
-                Subscription,
-                subscription=subscription,
-                charge=charge,
-                source=source,
-            )
-    return linked
+        if not updated:
+            return 0
+        charge.verification, charge.renewal_of = Verification.RENEWAL, subscription
+        announce(
+            signals.subscription_renewed,
+            Subscription,
+            subscription=subscription,
+            charge=charge,
+            source=source,
+        )
+        return 1
 
 
 def link_billed(environment: str, subscriptions: Iterable[Subscription]) -> int:
     """Link the renewals the subscriptions' new ``last_billed_at`` explain: the charge sync may
     have copied a renewal before the subscription sync saw it billed. One query for the
     candidates; the number linked."""
-    billed = [sub for sub in subscriptions if sub.last_billed_at is not None]
-    if not billed:
+    moments = {sub.last_billed_at for sub in subscriptions if sub.last_billed_at is not None}
+    if not moments:
         return 0
-    moments = [sub.last_billed_at for sub in billed if sub.last_billed_at is not None]
-    names = Plan.objects.filter(
-        environment=environment, pk__in={sub.plan_id for sub in billed}
-    ).values_list("name", flat=True)
+    near = Q()
+    for moment in moments:
+        assert moment is not None
+        near |= Q(created__gte=moment - BILLED_WITHIN, created__lte=moment + BILLED_WITHIN)
     candidates = Charge.objects.filter(
+        near,
         environment=environment,
         verification=Verification.UNCLAIMED,
         token__isnull=True,
-        description__in=list(names),
-        created__gte=min(moments) - BILLED_WITHIN,
-        created__lte=max(moments) + BILLED_WITHIN,
-    ).values_list("pk", "created")
-    near = [
-        pk
-        for pk, created in candidates
-        if any(abs(created - moment) <= BILLED_WITHIN for moment in moments)
-    ]
-    return link_renewals(environment, near)
+    ).values_list("pk", flat=True)
+    return link_renewals(environment, list(candidates))
 
 
 def _explained(subscription: Subscription, apart: timedelta) -> bool:
@@ -142,39 +155,35 @@ def _email(charge: Charge) -> str:
 
 
 def _renewed(charge: Charge, plan_ids: list[str], email: str) -> Subscription | None:
+    """The subscription ``charge`` renewed: of the mirrored subscriptions to ``plan_ids`` (the
+    payer's, when the charge names one) billed within ``BILLED_WITHIN`` of it, the strictly
+    closest, if its first payment is linked here and older, and no charge linked to it
+    already explains that billing. Every subscription billed near the charge competes,
+    linked or not: a billing of a subscription whose first payment is not here is no
+    other's renewal."""
     assert charge.created is not None
-    started = Subscription.objects.filter(
+    near = Subscription.objects.filter(
         environment=charge.environment,
         plan_id__in=plan_ids,
-        charge__isnull=False,
-        charge__created__lt=charge.created,
-    ).exclude(charge__pk=charge.pk)
+        last_billed_at__gte=charge.created - BILLED_WITHIN,
+        last_billed_at__lte=charge.created + BILLED_WITHIN,
+    )
     if email:
-        started = started.filter(Q(email__iexact=email))
-    else:
-        # No payer on the charge: only the billing time can name its subscription.
-        started = started.filter(
-            last_billed_at__gte=charge.created - BILLED_WITHIN,
-            last_billed_at__lte=charge.created + BILLED_WITHIN,
-        )
-    found: list[Subscription] = list(started[:20])
-    if email and len(found) == 1:
-        return found[0]
-    # The one billed closest to the charge, within BILLED_WITHIN and strictly closer than
-    # any other, whose billing no charge already linked to it is as close to.
+        near = near.filter(Q(email__iexact=email))
     apart = sorted(
         (abs(sub.last_billed_at - charge.created), sub.pk, sub)
-        for sub in found
+        for sub in near
         if sub.last_billed_at is not None
-        and abs(sub.last_billed_at - charge.created) <= BILLED_WITHIN
-        and not _explained(sub, abs(sub.last_billed_at - charge.created))
     )
-    if apart and (len(apart) == 1 or apart[0][0] < apart[1][0]):
-        return apart[0][2]
-    if found:
-        logger.info(
-            "Charge %s may renew any of %d subscriptions; it stays unclaimed.",
-            charge.pk,
-            len(found),
-        )
-    return None
+    if not apart or (len(apart) > 1 and apart[0][0] == apart[1][0]):
+        if apart:
+            logger.info("Charge %s may renew several subscriptions; it stays unclaimed.", charge.pk)
+        return None
+    gap, _, nearest = apart[0]
+    subscription: Subscription = nearest
+    first = Charge.objects.filter(subscription=subscription).values_list("pk", "created").first()
+    if first is None or first[0] == charge.pk or first[1] is None or first[1] >= charge.created:
+        return None  # not started here, or this charge is its start
+    if _explained(subscription, gap):
+        return None
+    return subscription

@@ -570,9 +570,10 @@ def _write(spec: _Spec, run: SyncRun, items: Iterable[Any], result: SyncResult) 
             built.pop(key, None)
         if refused:
             events = [event for event in events if event[1] not in refused]
-            readable = {key: item for key, item in readable.items() if key not in refused}
     if spec.name == SyncResource.CHARGES:
-        renewals.link_renewals(run.environment, readable)
+        # New and changed charges: an unchanged one was judged when it was written, and a
+        # subscription billed since is matched from its side (link_billed).
+        renewals.link_renewals(run.environment, built)
     elif spec.name == SyncResource.SUBSCRIPTIONS:
         # Only a subscription mirrored before can have a first payment linked here.
         updated = [row for key, row in built.items() if key in existing]

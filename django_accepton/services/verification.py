@@ -395,10 +395,15 @@ def _confirm(charge_id: str, token: TransactionToken) -> VerificationResult:
             matches = recurring.subscription_candidates(remote, recurring.plan_id_of(token))
         except AcceptOnError as exc:
             return _stays_pending(charge_id, token, exc)
-        choice = recurring.choose(charge_id, token.pk, remote, matches)
+        recurring.learn_rivals(charge_id, token)
+        choice = recurring.choose(charge_id, token, remote, matches)
         candidates = choice.subscriptions
         if choice.undecided == "renewal":
             undecided = Reason.NOT_A_FIRST_PAYMENT
+        elif choice.undecided == "unknown_rivals":
+            return _waits_for_subscription(
+                charge_id, token, remote, Reason.SUBSCRIPTION_AMBIGUOUS, looked=False
+            )
         elif choice.undecided:
             waiting, undecided = _UNDECIDED[choice.undecided]
             if _may_look_again(charge_id):
@@ -520,14 +525,26 @@ _UNDECIDED = {
 
 
 def _may_look_again(charge_id: str) -> bool:
-    # Lookups are counted apart from attempts: a claim that waited out an outage still gets
-    # every look for its subscription.
-    lookups = Charge.objects.filter(pk=charge_id).values_list("lookups", flat=True).first() or 0
-    return lookups + 1 < recurring.SUBSCRIPTION_LOOKUPS
+    """Whether a recurring payment whose subscription could not be chosen may wait for
+    another look: until it has had ``SUBSCRIPTION_LOOKUPS`` looks *and* is
+    ``SUBSCRIPTION_WAIT`` old. Lookups are counted apart from attempts (a claim that waited out
+    an outage still gets every look), and the time keeps a page refreshing every few seconds
+    from spending them all at once."""
+    row = Charge.objects.filter(pk=charge_id).values_list("lookups", "claimed_at").first()
+    if row is None:
+        return False
+    lookups, claimed_at = row
+    young = claimed_at is not None and timezone.now() - claimed_at < recurring.SUBSCRIPTION_WAIT
+    return bool(young or lookups + 1 < recurring.SUBSCRIPTION_LOOKUPS)
 
 
 def _waits_for_subscription(
-    charge_id: str, token: TransactionToken, remote: RemoteCharge, reason: Reason
+    charge_id: str,
+    token: TransactionToken,
+    remote: RemoteCharge,
+    reason: Reason,
+    *,
+    looked: bool = True,
 ) -> VerificationResult:
     logger.info("Charge %s stays pending: %s", charge_id, reason)
     # AcceptOn's fields (the payer's email, the time) are kept on the waiting claim: other
@@ -538,7 +555,7 @@ def _waits_for_subscription(
         reason=reason,
         **{field: getattr(fresh, field) for field in charges.MIRRORED_FIELDS},
         attempts=F("attempts") + 1,
-        lookups=F("lookups") + 1,
+        lookups=F("lookups") + (1 if looked else 0),
         last_attempt_at=timezone.now(),
     )
     if not waiting:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.template import Context, Template
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from django_accepton.client import NotFoundError
 from django_accepton.models import Charge, Plan, Subscription, TransactionToken, Verification
@@ -25,6 +26,7 @@ from django_accepton.services.plans import create_plan
 from django_accepton.services.promo_codes import create_promo_code
 from django_accepton.services.recurring import (
     SUBSCRIPTION_LOOKUPS,
+    SUBSCRIPTION_WAIT,
     RecurringTokenMismatch,
     RecurringTokenMissing,
     recurring_token_for,
@@ -368,9 +370,15 @@ def test_each_payment_of_one_payer_gets_its_own_subscription(accepton, plan):
             assert row.subscription.created == row.created
 
 
+def _age_claims() -> None:
+    """Make every claim older than the time a payment may wait for its subscription."""
+    Charge.objects.update(claimed_at=timezone.now() - SUBSCRIPTION_WAIT - timedelta(seconds=1))
+
+
 def _judged_until_refused(charge_id: str, token_id: str) -> list[Reason]:
     """Submit, then let the reconciliation try until the claim is decided."""
     reasons = [verify_charge(charge_id, token_id).reason]
+    _age_claims()
     for _ in range(SUBSCRIPTION_LOOKUPS):
         if reasons[-1] not in PENDING_REASONS:
             break
@@ -473,6 +481,7 @@ def _settle(*claims: tuple[str, str]) -> dict[str, Reason]:
     verdicts = {
         charge_id: verify_charge(charge_id, token_id).reason for charge_id, token_id in claims
     }
+    _age_claims()
     for _ in range(SUBSCRIPTION_LOOKUPS + 1):
         if not any(reason in PENDING_REASONS for reason in verdicts.values()):
             break
@@ -525,11 +534,10 @@ def test_pending_claims_of_other_payers_do_not_hold_a_first_payment_up(accepton,
     mine = subscribe(accepton, token_id, "ann@example.com")
 
     first = verify_charge(mine, token_id).reason
-    verdicts = _settle(*[(charge_id, token_id) for charge_id in (mine, *others)])
+    verdicts = _settle(*[(charge_id, token_id) for charge_id in others])
 
-    # The waiting claims of payers not known yet are rivals until one look at AcceptOn records
-    # who paid them (one pass of the reconciliation); then nothing holds this payment up.
-    assert first is Reason.SUBSCRIPTION_AMBIGUOUS
+    # The waiting claims of payers not known yet are asked about at once: they hold nothing up.
+    assert first is Reason.OK
     assert set(verdicts.values()) == {Reason.OK}
     final = {row.pk: row.verification for row in Charge.objects.all()}
     assert set(final.values()) == {Verification.VERIFIED}
@@ -734,3 +742,25 @@ def test_simultaneous_payments_of_one_payer_each_get_a_subscription(accepton, pl
     assert None not in linked
     assert len(set(linked)) == 20
     assert TransactionToken.objects.get(pk=token_id).consumed_at is None
+
+
+def test_a_lookalike_charge_never_takes_the_subscription_of_a_payer_who_did_not_come_back(
+    accepton, plan
+):
+    token_id = recurring_token_for(plan).pk
+    victim = subscribe(accepton, token_id, "ann@example.com")  # Ann closes the tab
+    sync_charges(full=True)  # her payment is copied, unclaimed
+    lookalike = token_in(
+        render_form({"amount": 1500, "currency": "usd", "description": "Ink club"})
+    )
+    time.sleep(0.01)
+    intruder = accepton.state.create_form_charge(
+        lookalike, SUCCESS_CARD, 12, date.today().year + 2, "123", "ann@example.com"
+    )["id"]
+
+    verdicts = _settle((intruder, token_id))
+
+    assert verdicts[intruder] is not Reason.OK
+    assert Charge.objects.get(pk=intruder).needs_attention
+    assert not Subscription.objects.filter(charge__isnull=False).exists()
+    assert Charge.objects.get(pk=victim).verification == Verification.UNCLAIMED

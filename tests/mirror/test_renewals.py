@@ -97,3 +97,40 @@ def test_a_one_off_charge_is_never_a_renewal(accepton):
     sync_charges(full=True)
 
     assert Charge.objects.get(pk=paid).verification == Verification.UNCLAIMED
+
+
+def test_a_payers_new_subscription_is_not_taken_for_a_renewal_of_their_old_one(accepton):
+    plan = create_plan("Ink club", 1500, "usd", "month")
+    old = subscribed(accepton, plan, "ann@example.com")
+    token_id = recurring_token_for(plan).pk
+    time.sleep(0.01)
+    # Ann subscribes again and closes the tab before the redirect: the sync finds it first.
+    again = accepton.state.create_form_charge(
+        token_id, SUCCESS_CARD, 12, date.today().year + 2, "123", "ann@example.com"
+    )["id"]
+    sync_subscriptions()
+    sync_charges(full=True)
+    sync_subscriptions()
+
+    assert Charge.objects.get(pk=again).verification == Verification.UNCLAIMED
+    assert not old.renewals.exists()
+    # Her browser comes back after all: the payment starts its own subscription.
+    assert verify_charge(again, token_id).ok
+    assert Charge.objects.get(pk=again).subscription_id not in (None, old.pk)
+
+
+def test_a_billing_of_a_subscription_started_elsewhere_is_nobodys_renewal(accepton):
+    plan = create_plan("Ink club", 1500, "usd", "month")
+    ann = subscribed(accepton, plan, "ann@example.com")
+    bob = accepton.state.create_subscription(plan.pk, "bob@example.com")  # no first payment here
+    sync_subscriptions()
+    of_bob = renew(accepton, bob["id"])
+    of_ann = renew(accepton, ann.pk)
+
+    sync_charges(full=True)
+    sync_subscriptions()
+    sync_charges(full=True)
+
+    renewals = dict(Charge.objects.filter(verification="renewal").values_list("pk", "renewal_of"))
+    assert renewals == {of_ann: ann.pk}
+    assert Charge.objects.get(pk=of_bob).verification == Verification.UNCLAIMED
