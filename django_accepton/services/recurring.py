@@ -475,7 +475,7 @@ def choose(
     closest = [
         match.subscription
         for match in timed
-        if (match.apart == 0 or not rivals.unknown) and _closest(match, rivals.times)
+        if (match.apart == 0 or not rivals.unknown) and _closest(match, rivals.times, timed)
     ]
     if closest:
         return Choice(closest)
@@ -493,15 +493,26 @@ def choose(
     return Choice([], "unknown_rivals" if rivals.unknown else "ambiguous")
 
 
-def _closest(match: Match, rival_times: list[datetime | None]) -> bool:
-    """Whether no rival payment is as close to the subscription's time as this one."""
-    moment = match.subscription.last_billed_at or remote_created(match.subscription)
+def _moment(sub: RemoteSubscription) -> datetime | None:
+    return sub.last_billed_at or remote_created(sub)
+
+
+def _closest(match: Match, rival_times: list[datetime | None], timed: list[Match]) -> bool:
+    """Whether no rival payment is closer to the subscription's time than this one, and the
+    rivals exactly as close (payments made in the same instant) are fewer than the free
+    subscriptions of that instant: such payments and subscriptions are interchangeable."""
+    moment = _moment(match.subscription)
+    if moment is None:
+        return False
+    tied = 0
     for paid_at in rival_times:
-        if paid_at is None or moment is None:
+        if paid_at is None:
             return False
-        if abs((moment - paid_at).total_seconds()) <= match.apart:
+        apart = abs((moment - paid_at).total_seconds())
+        if apart < match.apart:
             return False
-    return True
+        tied += apart == match.apart
+    return tied < sum(1 for other in timed if _moment(other.subscription) == moment)
 
 
 class _Taken(Exception):
