@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ImproperlyConfigured
 
-from django_accepton.client import AcceptOn
+from django_accepton.client import AcceptOn, Secret
 from django_accepton.conf import get_settings
 
 
@@ -38,7 +38,8 @@ def get_client() -> AcceptOn:
     base_url, secret_key = conf.base_url, conf.secret_key
     if conf.uses_embedded_sandbox:
         # The embedded sandbox makes its own keys; configured ones would only be refused.
-        base_url, _, secret_key = _embedded()
+        base_url, _, made = _embedded()
+        secret_key = Secret(made)
     if not secret_key:
         raise ImproperlyConfigured("ACCEPTON['SECRET_KEY'] is not set.")
     return AcceptOn(

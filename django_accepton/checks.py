@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
-from django_accepton.conf import KNOWN_ENVIRONMENTS, get_settings
+from django_accepton.conf import (
+    KNOWN_ENVIRONMENTS,
+    AcceptOnSettings,
+    SettingsError,
+    get_settings,
+)
 
 HINT = "See the settings reference in docs/settings.md."
 
@@ -16,6 +23,8 @@ HINT = "See the settings reference in docs/settings.md."
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     try:
         conf = get_settings()
+    except SettingsError as exc:
+        return [Error(message, hint=HINT, id=check) for check, message in exc.problems]
     except ImproperlyConfigured as exc:
         return [Error(str(exc), hint=HINT, id="accepton.E001")]
     errors: list[CheckMessage] = []
@@ -31,7 +40,18 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         )
         return errors
     if conf.uses_embedded_sandbox:
+        if not settings.DEBUG:
+            errors.append(
+                Error(
+                    "The embedded AcceptOn sandbox is in use with DEBUG = False.",
+                    hint="The embedded sandbox is for development and tests: it takes test "
+                    "cards and keeps its state in memory. Set ENVIRONMENT to 'staging' or "
+                    "'production' with real keys, or point BASE_URL at a standalone sandbox.",
+                    id="accepton.E031",
+                )
+            )
         return errors
+    errors += _deploy_checks(conf)
     if not conf.secret_key:
         errors.append(Error("ACCEPTON['SECRET_KEY'] is not set.", hint=HINT, id="accepton.E003"))
     elif not conf.secret_key.startswith("skey_"):
@@ -66,6 +86,40 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                 "ACCEPTON['BASE_URL'] overrides the production host.",
                 hint="Use it for a proxy or the sandbox only.",
                 id="accepton.W001",
+            )
+        )
+    return errors
+
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0", "testserver")  # noqa: S104 - names
+
+
+def _deploy_checks(conf: AcceptOnSettings) -> list[CheckMessage]:
+    """Real money must not go over plain HTTP or to a sandbox."""
+    errors: list[CheckMessage] = []
+    if not conf.base_url or conf.environment == "sandbox":
+        return errors
+    parts = urlsplit(conf.base_url)
+    host = (parts.hostname or "").lower()
+    if conf.environment == "production" and (
+        host in LOCAL_HOSTS or host.endswith(".localhost") or host.startswith("127.")
+    ):
+        errors.append(
+            Error(
+                "ACCEPTON['BASE_URL'] points production at a local server, such as a sandbox.",
+                hint="A sandbox takes test cards: production payments there are not money. "
+                "Remove BASE_URL to use AcceptOn's production host.",
+                id="accepton.E032",
+            )
+        )
+    elif parts.scheme != "https" and not conf.allow_insecure_base_url:
+        errors.append(
+            Error(
+                f"ACCEPTON['BASE_URL'] uses {parts.scheme}:// for the {conf.environment} "
+                "environment.",
+                hint="The secret key and payments would travel unencrypted. Use https://, or "
+                "set ACCEPTON['ALLOW_INSECURE_BASE_URL'] = True for a proxy on this machine.",
+                id="accepton.E030",
             )
         )
     return errors

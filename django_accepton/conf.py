@@ -10,11 +10,14 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+
+from django_accepton.client.secret import Secret
 
 KNOWN_ENVIRONMENTS = ("production", "staging", "sandbox")
 
@@ -39,14 +42,19 @@ DEFAULTS: dict[str, Any] = {
     "RECURRING_TOKEN_MAKER": None,
     "SANDBOX_DIALECT": None,
     "REFUND_UNFULFILLED": False,
+    "ALLOW_INSECURE_BASE_URL": False,
 }
 PERCENT_SCALES = ("fraction", "percent")
+# The sandbox's presets (django_accepton.sandbox.dialects.PRESETS), named here so that reading
+# the settings never imports the sandbox.
+SANDBOX_DIALECTS = ("strict-docs", "classic", "hostile")
 
 
 @dataclass(frozen=True)
 class AcceptOnSettings:
     environment: str | None
-    secret_key: str | None = field(repr=False)
+    # A Secret: its repr and str are masked (see django_accepton.client.secret).
+    secret_key: Secret | None = field(repr=False)
     public_key: str | None
     base_url: str | None
     form_script_url: str | None
@@ -65,6 +73,7 @@ class AcceptOnSettings:
     recurring_token_maker: str | None = None
     sandbox_dialect: str | None = None
     refund_unfulfilled: bool = False
+    allow_insecure_base_url: bool = False
 
     @property
     def uses_embedded_sandbox(self) -> bool:
@@ -72,57 +81,152 @@ class AcceptOnSettings:
         return self.environment == "sandbox" and not self.base_url
 
 
-def _timeout(value: Any) -> tuple[float, float]:
-    if isinstance(value, int | float):
-        return (float(value), float(value))
-    if isinstance(value, list | tuple) and len(value) == 2:
-        return (float(value[0]), float(value[1]))
-    raise ImproperlyConfigured(
-        "ACCEPTON['TIMEOUT'] must be seconds or a (connect, read) pair, "
-        f"not {type(value).__name__}."
-    )
+class SettingsError(ImproperlyConfigured):
+    """``settings.ACCEPTON`` holds values the package cannot use; ``problems`` lists each as
+    ``(check id, message)``. The messages name settings, never print a key."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__(" ".join(message for _, message in problems))
+
+
+class _Reader:
+    """Reads and checks one setting at a time, collecting every problem before raising."""
+
+    def __init__(self, merged: dict[str, Any]) -> None:
+        self.merged = merged
+        self.problems: list[tuple[str, str]] = []
+
+    def fail(self, check: str, name: str, expected: str) -> None:
+        value = self.merged[name]
+        shown = type(value).__name__ if name.endswith("_KEY") else repr(value)[:80]
+        self.problems.append((check, f"ACCEPTON[{name!r}] must be {expected}, not {shown}."))
+
+    def text(self, name: str, check: str, *, optional: bool = True) -> str | None:
+        value = self.merged[name]
+        if value is None or value == "":
+            if optional:
+                return None
+            self.fail(check, name, "a non-empty string")
+            return None
+        if not isinstance(value, str) or "\x00" in value:
+            self.fail(check, name, "a string")
+            return None
+        return value
+
+    def url(self, name: str, check: str) -> str | None:
+        value = self.text(name, check)
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            self.fail(check, name, "an http(s) URL with a host, such as https://api.accepton.com")
+            return None
+        return value.rstrip("/")
+
+    def integer(self, name: str, check: str, *, minimum: int) -> int:
+        value = self.merged[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            self.fail(check, name, f"a whole number of at least {minimum}")
+            return int(DEFAULTS[name])
+        return value
+
+    def flag(self, name: str, check: str) -> bool:
+        value = self.merged[name]
+        if not isinstance(value, bool):
+            self.fail(check, name, "True or False")
+            return bool(DEFAULTS[name])
+        return value
+
+    def timeout(self) -> tuple[float, float]:
+        value = self.merged["TIMEOUT"]
+        pair = value if isinstance(value, list | tuple) else (value, value)
+        if len(pair) == 2 and all(
+            isinstance(part, int | float) and not isinstance(part, bool) and part > 0
+            for part in pair
+        ):
+            return (float(pair[0]), float(pair[1]))
+        self.fail("accepton.E011", "TIMEOUT", "seconds above 0, or a (connect, read) pair of them")
+        return tuple(DEFAULTS["TIMEOUT"])  # type: ignore[return-value]
+
+    def choice(self, name: str, check: str, allowed: tuple[str, ...]) -> str | None:
+        value = self.merged[name]
+        if value is None and DEFAULTS[name] is None:
+            return None
+        if value not in allowed:
+            self.fail(check, name, f"one of {', '.join(map(repr, allowed))}")
+            return str(DEFAULTS[name]) if DEFAULTS[name] else None
+        return str(value)
+
+
+def _secret(value: object) -> Secret | None:
+    """The configured key as a Secret, or ``None``. Nothing here raises with the key in a
+    local: an unusable value becomes ``None`` and the check reports it (accepton.E003)."""
+    if value is None or value == "":
+        return None
+    try:
+        return Secret(value)
+    except ValueError:
+        return None
 
 
 @functools.cache
 def get_settings() -> AcceptOnSettings:
-    raw = getattr(settings, "ACCEPTON", {})
-    if not isinstance(raw, dict):
-        raise ImproperlyConfigured("settings.ACCEPTON must be a dict.")
-    unknown = sorted(set(raw) - set(DEFAULTS))
+    """``settings.ACCEPTON`` read and checked; raises :class:`SettingsError` listing every
+    unusable value (``manage.py check`` reports each under its own id)."""
+    configured = getattr(settings, "ACCEPTON", {})
+    if not isinstance(configured, dict):
+        raise SettingsError([("accepton.E001", "settings.ACCEPTON must be a dict.")])
+    # The key is taken out first, as a Secret: no variable of this frame holds it as text.
+    secret_key = _secret(configured.get("SECRET_KEY"))
+    merged = {**DEFAULTS, **{k: v for k, v in configured.items() if k != "SECRET_KEY"}}
+    bad_key = configured.get("SECRET_KEY") not in (None, "") and secret_key is None
+    configured = None
+    unknown = sorted(set(merged) - set(DEFAULTS))
     if unknown:
-        raise ImproperlyConfigured(f"Unknown ACCEPTON settings: {', '.join(unknown)}.")
-    merged = {**DEFAULTS, **raw}
-    return AcceptOnSettings(
-        environment=merged["ENVIRONMENT"],
-        secret_key=merged["SECRET_KEY"] or None,
-        public_key=merged["PUBLIC_KEY"] or None,
-        base_url=(merged["BASE_URL"] or "").rstrip("/") or None,
-        form_script_url=merged["FORM_SCRIPT_URL"],
-        timeout=_timeout(merged["TIMEOUT"]),
-        max_retries=int(merged["MAX_RETRIES"]),
-        recurring_prefix=merged["RECURRING_PREFIX"],
-        success_url=merged["SUCCESS_URL"],
-        failure_url=merged["FAILURE_URL"],
-        pending_url=merged["PENDING_URL"],
-        token_cache_ttl=int(merged["TOKEN_CACHE_TTL"]),
-        product_adapter=merged["PRODUCT_ADAPTER"],
-        accept_promo_codes=bool(merged["ACCEPT_PROMO_CODES"]),
-        pending_reverify_after=int(merged["PENDING_REVERIFY_AFTER"]),
-        max_response_bytes=int(merged["MAX_RESPONSE_BYTES"]),
-        promo_percent_scale=_choice(merged, "PROMO_PERCENT_SCALE", PERCENT_SCALES),
-        recurring_token_maker=merged["RECURRING_TOKEN_MAKER"] or None,
-        sandbox_dialect=merged["SANDBOX_DIALECT"] or None,
-        refund_unfulfilled=bool(merged["REFUND_UNFULFILLED"]),
-    )
-
-
-def _choice(merged: dict[str, Any], name: str, allowed: tuple[str, ...]) -> str:
-    value = merged[name]
-    if value not in allowed:
-        raise ImproperlyConfigured(
-            f"ACCEPTON[{name!r}] must be one of {', '.join(map(repr, allowed))}, not {value!r}."
+        raise SettingsError(
+            [("accepton.E001", f"Unknown ACCEPTON settings: {', '.join(unknown)}.")]
         )
-    return str(value)
+    read = _Reader(merged)
+    if bad_key:
+        read.problems.append(
+            (
+                "accepton.E004",
+                "ACCEPTON['SECRET_KEY'] is not a usable key (spaces, control or non-ASCII "
+                "characters).",
+            )
+        )
+    environment = read.text("ENVIRONMENT", "accepton.E002")
+    recurring_prefix = read.text("RECURRING_PREFIX", "accepton.E013") or "/v1/recurring"
+    if not recurring_prefix.startswith("/"):
+        read.fail("accepton.E013", "RECURRING_PREFIX", "a path starting with '/'")
+    conf = AcceptOnSettings(
+        environment=environment,
+        secret_key=secret_key,
+        public_key=read.text("PUBLIC_KEY", "accepton.E006"),
+        base_url=read.url("BASE_URL", "accepton.E010"),
+        form_script_url=read.url("FORM_SCRIPT_URL", "accepton.E014"),
+        timeout=read.timeout(),
+        max_retries=read.integer("MAX_RETRIES", "accepton.E012", minimum=0),
+        recurring_prefix=recurring_prefix.rstrip("/") or "/",
+        success_url=read.text("SUCCESS_URL", "accepton.E015", optional=False) or "",
+        failure_url=read.text("FAILURE_URL", "accepton.E015", optional=False) or "",
+        pending_url=read.text("PENDING_URL", "accepton.E015", optional=False) or "",
+        token_cache_ttl=read.integer("TOKEN_CACHE_TTL", "accepton.E016", minimum=0),
+        product_adapter=read.text("PRODUCT_ADAPTER", "accepton.E017"),
+        accept_promo_codes=read.flag("ACCEPT_PROMO_CODES", "accepton.E018"),
+        pending_reverify_after=read.integer("PENDING_REVERIFY_AFTER", "accepton.E016", minimum=0),
+        max_response_bytes=read.integer("MAX_RESPONSE_BYTES", "accepton.E016", minimum=1024),
+        promo_percent_scale=read.choice("PROMO_PERCENT_SCALE", "accepton.E019", PERCENT_SCALES)
+        or "fraction",
+        recurring_token_maker=read.text("RECURRING_TOKEN_MAKER", "accepton.E017"),
+        sandbox_dialect=read.choice("SANDBOX_DIALECT", "accepton.E020", SANDBOX_DIALECTS),
+        refund_unfulfilled=read.flag("REFUND_UNFULFILLED", "accepton.E018"),
+        allow_insecure_base_url=read.flag("ALLOW_INSECURE_BASE_URL", "accepton.E018"),
+    )
+    if read.problems:
+        raise SettingsError(read.problems)
+    return conf
 
 
 @receiver(setting_changed)

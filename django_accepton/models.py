@@ -128,7 +128,7 @@ class Charge(models.Model):
     description = models.CharField(max_length=500, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     remote_id = models.CharField(max_length=255, blank=True)
-    promo_code = models.CharField(max_length=64, blank=True)
+    promo_code = models.CharField(max_length=255, blank=True)
     created = models.DateTimeField(null=True, blank=True, db_index=True)
     raw = models.JSONField(default=dict, blank=True)
 

@@ -27,6 +27,7 @@ from .resources import (
     Subscription,
     TransactionToken,
 )
+from .secret import Secret
 from .services import (
     Charges,
     DateWindow,
@@ -61,6 +62,7 @@ __all__ = [
     "PromoCodes",
     "Refund",
     "Refunds",
+    "Secret",
     "Service",
     "ServiceUnavailableError",
     "Subscription",

@@ -10,6 +10,7 @@ from typing import Self
 import requests
 
 from .errors import NotFoundError
+from .secret import Secret
 from .services import Charges, Plans, PromoCodes, Refunds, Subscriptions, Tokens
 from .transport import Timeout, Transport
 
@@ -25,15 +26,6 @@ FORM_SCRIPTS: Mapping[str, str] = MappingProxyType(
         "staging": "https://staging-js.accepton.com/scripts/accepton.js",
     }
 )
-
-
-def mask_key(secret_key: str) -> str:
-    """``skey_…abcd``: enough to tell two keys apart in a log, useless to an attacker."""
-    prefix = secret_key[:5] if secret_key[:5] in {"skey_", "pkey_"} else ""
-    # A short key would be mostly revealed by its last four characters.
-    if len(secret_key) - len(prefix) < 16:
-        return f"{prefix}…"
-    return f"{prefix}…{secret_key[-4:]}"
 
 
 class AcceptOn:
@@ -57,7 +49,7 @@ class AcceptOn:
 
     def __init__(
         self,
-        secret_key: str,
+        secret_key: str | Secret,
         *,
         environment: str,
         base_url: str | None = None,
@@ -67,13 +59,9 @@ class AcceptOn:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if not isinstance(secret_key, str) or not secret_key.strip():
-            raise ValueError("secret_key is empty: set the skey_… secret key of the account")
-        # Surrounding whitespace comes from .env files; anything else inside would make requests
-        # raise an InvalidHeader error whose text quotes the whole header, key included.
-        secret_key = secret_key.strip()
-        if not (secret_key.isascii() and secret_key.isprintable()) or " " in secret_key:
-            raise ValueError("secret_key contains spaces, control or non-ASCII characters")
+        # Held as a Secret from here on: no frame below shows it (see client.secret).
+        secret = Secret.of(secret_key)
+        secret_key = secret
         if not isinstance(environment, str) or not environment:
             raise ValueError("environment must be 'production', 'staging' or a name with base_url")
         if base_url is None:
@@ -91,9 +79,9 @@ class AcceptOn:
         self.environment = environment
         self.base_url = base_url.rstrip("/")
         self.recurring_prefix = recurring_prefix.rstrip("/")
-        self._masked_key = mask_key(secret_key)
+        self._masked_key = secret.masked
         self.transport = self.transport_class(
-            secret_key,
+            secret,
             self.base_url,
             timeout=timeout,
             max_retries=max_retries,

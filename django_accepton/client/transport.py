@@ -16,6 +16,7 @@ import urllib3.exceptions
 from django_accepton import __version__
 
 from .errors import AcceptOnError, APIConnectionError, APIError, error_for_response
+from .secret import Secret
 
 logger = logging.getLogger("django_accepton.client")
 
@@ -106,7 +107,7 @@ class Transport:
 
     def __init__(
         self,
-        secret_key: str,
+        secret_key: Secret | str,
         base_url: str,
         *,
         timeout: Timeout = (5, 30),
@@ -117,7 +118,7 @@ class Transport:
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ValueError("max_retries must be a non-negative integer")
         _check_timeout(timeout)
-        self._secret_key = secret_key
+        self._auth = _BearerAuth(Secret.of(secret_key))
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.max_retries = max_retries
@@ -134,16 +135,13 @@ class Transport:
             self.session.close()
 
     def _headers(self) -> dict[str, str]:
-        # Per request rather than on the session, so that a shared session never holds the key.
-        return {
-            "Authorization": f"Bearer {self._secret_key}",
-            "Accept": "application/json",
-            "User-Agent": USER_AGENT,
-        }
+        # The key is not among them: _BearerAuth writes it into the prepared request, per
+        # request rather than on the session, so that a shared session never holds it.
+        return {"Accept": "application/json", "User-Agent": USER_AGENT}
 
     def redact(self, text: str) -> str:
         """``text`` with the secret key masked, for anything that ends up in an exception."""
-        return text.replace(self._secret_key, "skey_[redacted]") if self._secret_key else text
+        return text.replace(self._auth.secret.reveal(), "skey_[redacted]")
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based): exponential, half jittered."""
@@ -188,6 +186,7 @@ class Transport:
         while True:
             attempt += 1
             started = time.monotonic()
+            failure: APIConnectionError | None = None
             try:
                 # Redirects are not followed: requests would turn a redirected POST into a GET.
                 response = self.session.request(
@@ -196,6 +195,7 @@ class Transport:
                     params=query,
                     data=body,
                     headers=self._headers(),
+                    auth=self._auth,
                     timeout=self.timeout,
                     allow_redirects=False,
                 )
@@ -207,12 +207,17 @@ class Transport:
                     self.sleep(self.backoff(attempt))
                     continue
                 unsent = provably_unsent(exc)
-                raise APIConnectionError(
+                failure = APIConnectionError(
                     self.redact(_describe(exc, unsent)),
                     request_sent=not unsent,
                     request_method=method,
                     request_path=path,
-                ) from exc
+                )
+            if failure is not None:
+                # Raised outside the handler, unchained: the frames of requests and urllib3
+                # below it hold the prepared headers, key included, and an error page or an
+                # error tracker would show their variables.
+                raise failure
             self._log(method, path, response.status_code, started, attempt)
             if 200 <= response.status_code < 300:
                 return response
@@ -238,7 +243,7 @@ class Transport:
         response = self.send(method, path, params=params, data=data, repeatable=repeatable)
         try:
             payload = json.loads(response.content)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise self._unexpected(response, method, path, "the body is not JSON") from None
         try:
             return parse(payload)
@@ -282,6 +287,20 @@ class Transport:
             attempt,
             self.max_retries + 1,
         )
+
+
+class _BearerAuth(requests.auth.AuthBase):
+    """Writes ``Authorization: Bearer …`` into each prepared request; its ``repr`` is masked."""
+
+    def __init__(self, secret: Secret) -> None:
+        self.secret = secret
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = "Bearer " + self.secret.reveal()
+        return request
+
+    def __repr__(self) -> str:
+        return f"_BearerAuth({self.secret!r})"
 
 
 def _check_timeout(timeout: Timeout) -> None:

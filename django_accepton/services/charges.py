@@ -36,12 +36,12 @@ def charge_row(remote: RemoteCharge, environment: str, now: datetime) -> Charge:
         environment=environment,
         amount=remote.amount,
         currency=(remote.currency or "").lower(),
-        # AcceptOn's values are copied whole into ``raw``; the columns are cut to their size.
-        status=(remote.status or "")[:32],
+        # AcceptOn's values are copied whole into ``raw``; clean_row cuts the columns.
+        status=remote.status or "",
         refunded=bool(remote.refunded),
-        description=(remote.description or "")[:500],
+        description=remote.description or "",
         metadata=remote.metadata,
-        remote_id=(remote.remote_id or "")[:255],
+        remote_id=remote.remote_id or "",
         created=remote.created,
         raw=remote.raw,
         synced_at=now,

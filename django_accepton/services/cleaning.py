@@ -44,7 +44,7 @@ def clean_text(value: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        value = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        value = "".join("\ufffd" if "\ud800" <= char <= "\udfff" else char for char in value)
     return value
 
 
@@ -87,3 +87,11 @@ def clean_row(row: M, *, keys: tuple[str, ...] = (), repair_keys: bool = False) 
                 cleaned = cleaned[:limit]
             setattr(row, field.attname, cleaned)
     return row
+
+
+def storable_key(model: type[models.Model], field_name: str, value: object) -> bool:
+    """Whether ``value`` can identify a row of ``model`` by ``field_name`` as it is."""
+    if not isinstance(value, str):
+        return False
+    limit = getattr(model._meta.get_field(field_name), "max_length", None)
+    return clean_text(value) == value and not (limit and len(value) > limit)

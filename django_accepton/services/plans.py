@@ -31,7 +31,7 @@ def plan_row(remote: RemotePlan, environment: str, now: datetime) -> Plan:
     row = Plan(
         id=remote.id,
         environment=environment,
-        name=remote.name[:255],
+        name=remote.name,
         amount=remote.amount,
         currency=remote.currency.lower(),
         period_unit=remote.period_unit,

@@ -39,7 +39,7 @@ def subscription_row(remote: RemoteSubscription, environment: str, now: datetime
         environment=environment,
         plan_id=remote.plan.id,
         active=remote.active,
-        email=(remote.email or "")[:254],
+        email=remote.email or "",
         last_billed_at=remote.last_billed_at,
         created=remote_created(remote),
         raw=remote.raw,

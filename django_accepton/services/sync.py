@@ -53,7 +53,14 @@ from django_accepton.client import PromoCode as RemotePromoCode
 from django_accepton.client import Subscription as RemoteSubscription
 from django_accepton.client.validation import MAX_PER_PAGE
 from django_accepton.models import Charge, Plan, PromoCode, Subscription, SyncResource, SyncState
-from django_accepton.services import charges, plans, promo_codes, renewals, subscriptions
+from django_accepton.services import (
+    charges,
+    cleaning,
+    plans,
+    promo_codes,
+    renewals,
+    subscriptions,
+)
 from django_accepton.services.changes import announce
 
 logger = logging.getLogger(__name__)
@@ -524,6 +531,10 @@ def _write(spec: _Spec, run: SyncRun, items: Iterable[Any], result: SyncResult) 
         if isinstance(item, _Unreadable):
             result.failed += 1
             logger.warning("Unreadable %s %s from AcceptOn: %s", spec.name, item.key, item.error)
+        elif not cleaning.storable_key(spec.model, spec.key_field, spec.key(item)):
+            # Not even looked up: PostgreSQL refuses such a key in any statement.
+            result.failed += 1
+            logger.warning("Unstorable %s key from AcceptOn: %r", spec.name, spec.key(item)[:80])
         else:
             # A key listed twice on one page is written once (PostgreSQL refuses an upsert
             # that touches a row twice).

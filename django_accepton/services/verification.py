@@ -66,7 +66,7 @@ from django_accepton.models import (
     TransactionToken,
     Verification,
 )
-from django_accepton.services import attention, charges, fulfilment, recurring
+from django_accepton.services import attention, charges, cleaning, fulfilment, recurring
 from django_accepton.services.mirroring import copy_mirrored
 
 logger = logging.getLogger(__name__)
@@ -486,7 +486,7 @@ def _record_sale(
     charge.verification = Verification.VERIFIED
     charge.verified_at = now
     charge.sale_key = sale
-    charge.promo_code = promo_code or ""
+    charge.promo_code = cleaning.clean_text(promo_code or "")[:255]
     charge.subscription = subscription
     try:
         with transaction.atomic():

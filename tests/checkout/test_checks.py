@@ -16,7 +16,13 @@ def ids(settings, value):
 
 
 def test_embedded_sandbox_needs_nothing_else(settings):
+    settings.DEBUG = True
     assert ids(settings, {"ENVIRONMENT": "sandbox"}) == []
+
+
+def test_the_embedded_sandbox_is_refused_outside_debug(settings):
+    settings.DEBUG = False
+    assert ids(settings, {"ENVIRONMENT": "sandbox"}) == ["accepton.E031"]
 
 
 def test_complete_staging_settings_pass(settings):
@@ -50,7 +56,35 @@ def test_complete_staging_settings_pass(settings):
                 "PUBLIC_KEY": PUBLIC,
                 "BASE_URL": "http://x",
             },
-            ["accepton.W001"],
+            ["accepton.E030", "accepton.W001"],
+        ),
+        (
+            {
+                "ENVIRONMENT": "production",
+                "SECRET_KEY": SECRET,
+                "PUBLIC_KEY": PUBLIC,
+                "BASE_URL": "https://127.0.0.1:8765",
+            },
+            ["accepton.E032", "accepton.W001"],
+        ),
+        (
+            {
+                "ENVIRONMENT": "staging",
+                "SECRET_KEY": SECRET,
+                "PUBLIC_KEY": PUBLIC,
+                "BASE_URL": "http://proxy.internal",
+            },
+            ["accepton.E030"],
+        ),
+        (
+            {
+                "ENVIRONMENT": "staging",
+                "SECRET_KEY": SECRET,
+                "PUBLIC_KEY": PUBLIC,
+                "BASE_URL": "http://proxy.internal",
+                "ALLOW_INSECURE_BASE_URL": True,
+            },
+            [],
         ),
         (
             {"ENVIRONMENT": "sandbox", "BASE_URL": "http://127.0.0.1:1"},
@@ -71,3 +105,49 @@ def test_messages_never_contain_the_key(settings):
     text = " ".join(str(message) for message in check_settings())
     assert "9999" not in text
     assert "E006" in text
+
+
+STAGING = {"ENVIRONMENT": "staging", "SECRET_KEY": SECRET, "PUBLIC_KEY": PUBLIC}
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "expected"),
+    [
+        ("BASE_URL", "staging-checkout.accepton.com", "accepton.E010"),
+        ("BASE_URL", 12, "accepton.E010"),
+        ("TIMEOUT", 0, "accepton.E011"),
+        ("TIMEOUT", "30", "accepton.E011"),
+        ("TIMEOUT", (5, -1), "accepton.E011"),
+        ("MAX_RETRIES", -1, "accepton.E012"),
+        ("MAX_RETRIES", "two", "accepton.E012"),
+        ("MAX_RETRIES", True, "accepton.E012"),
+        ("RECURRING_PREFIX", "v1/recurring", "accepton.E013"),
+        ("FORM_SCRIPT_URL", "js.accepton.com/accepton.js", "accepton.E014"),
+        ("SUCCESS_URL", "", "accepton.E015"),
+        ("TOKEN_CACHE_TTL", "900", "accepton.E016"),
+        ("PENDING_REVERIFY_AFTER", -5, "accepton.E016"),
+        ("MAX_RESPONSE_BYTES", 0, "accepton.E016"),
+        ("PRODUCT_ADAPTER", 3, "accepton.E017"),
+        ("ACCEPT_PROMO_CODES", "yes", "accepton.E018"),
+        ("REFUND_UNFULFILLED", 1, "accepton.E018"),
+        ("PROMO_PERCENT_SCALE", "percentage", "accepton.E019"),
+        ("SANDBOX_DIALECT", "friendly", "accepton.E020"),
+        ("SECRET_KEY", "skey_ 123", "accepton.E004"),
+    ],
+)
+def test_each_unusable_setting_is_its_own_clean_error(settings, setting, value, expected):
+    messages = check_settings_with(settings, {**STAGING, setting: value})
+
+    assert [message.id for message in messages] == [expected]
+    assert setting in messages[0].msg
+    assert "123" not in messages[0].msg or setting != "SECRET_KEY"
+
+
+def check_settings_with(settings, value):
+    settings.ACCEPTON = value
+    return check_settings()
+
+
+def test_several_unusable_settings_are_all_reported(settings):
+    messages = check_settings_with(settings, {**STAGING, "TIMEOUT": 0, "MAX_RETRIES": -1})
+    assert [message.id for message in messages] == ["accepton.E011", "accepton.E012"]

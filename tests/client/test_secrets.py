@@ -12,7 +12,7 @@ import responses
 import urllib3.exceptions
 
 from django_accepton.client import AcceptOn, AcceptOnError, APIConnectionError, APIError
-from django_accepton.client.client import mask_key
+from django_accepton.client.secret import mask_key
 
 from . import payloads
 from .payloads import BASE_URL, SECRET_KEY
