@@ -31,13 +31,14 @@ def charge_id_from_response(text: str | None, *, max_bytes: int) -> str:
 
 
 def _decode(text: str) -> Any:
+    # RecursionError: JSON nested a few thousand levels deep fits in the size limit.
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     if "%" in text:
         try:
             return json.loads(unquote(text))
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
     raise InvalidSubmission("The 'response' field is not valid JSON.")

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -128,6 +129,16 @@ def _result_status(result: VerificationResult) -> int:
     return status.HTTP_422_UNPROCESSABLE_ENTITY
 
 
+class BoundedJSONParser(JSONParser):
+    """DRF's JSON parser, with JSON nested too deep for Python's decoder a 400, not a 500."""
+
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply.") from None
+
+
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
 class ChargeCallbackView(APIView):
     """The route the page's success callback posts ``{charge_id, token}`` to (outside
@@ -135,7 +146,7 @@ class ChargeCallbackView(APIView):
 
     authentication_classes = (CsrfEnforcingSessionAuthentication,)
     permission_classes = (AllowAny,)
-    parser_classes = (JSONParser,)
+    parser_classes = (BoundedJSONParser,)
 
     @extend_schema(
         operation_id="accepton_verify_charge",

@@ -39,6 +39,9 @@ def return_url(token_id: str) -> str:
         ({"response": '{"id": "chg_../../etc"}'}, "charge_id must look like"),
         ({"response": '{"id": "' + "chg_" + "a" * 100 + '"}'}, "charge_id must look like"),
         ({"response": json.dumps({"id": "chg_" + "a" * 16, "pad": "x" * 70000})}, "larger than"),
+        ({"response": "[" * 20_000 + "]" * 20_000}, "not valid JSON"),
+        ({"response": '{"id": "chg_a\\u0000"}'}, "charge_id must look like"),
+        ({"response": '{"id": "chg_\\ud800"}'}, "charge_id must look like"),
     ],
 )
 def test_redirect_route_rejects_malformed_bodies(client, paid, body, message):
@@ -81,6 +84,8 @@ def test_redirect_route_needs_no_csrf_token(paid):
         '{"charge_id": "chg_aaaa", "token": null}',
         '{"charge_id": "chg_aaaa", "token": "tok_1234"}',
         '{"charge_id": ["chg_aaaa"], "token": "txn_abcd"}',
+        '{"a":' * 20_000 + "1" + "}" * 20_000,
+        '{"charge_id": "chg_a\\u0000", "token": "txn_abcd"}',
     ],
 )
 def test_json_route_rejects_malformed_bodies(client, paid, payload):

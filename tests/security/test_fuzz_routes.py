@@ -31,6 +31,12 @@ ids = st.one_of(
     st.none(),
     st.booleans(),
 )
+# What a hostile browser adds: NUL bytes, lone surrogates (as JSON escapes) and nesting deeper
+# than Python's decoder goes.
+nasty_text = st.sampled_from(["\x00", "chg_\x00", "\\ud800", '"\\udfff"', "%00", "\u202e"])
+deep_json = st.integers(min_value=1, max_value=20_000).flatmap(
+    lambda depth: st.sampled_from(["[" * depth + "]" * depth, '{"a":' * depth + "1" + "}" * depth])
+)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
     lambda children: (
@@ -57,6 +63,9 @@ def assert_nothing_changed(token_id: str) -> None:
         json_values.map(json.dumps),
         st.fixed_dictionaries({"id": ids}).map(json.dumps),
         st.fixed_dictionaries({"charge": st.fixed_dictionaries({"id": ids})}).map(json.dumps),
+        deep_json,
+        nasty_text,
+        st.builds(lambda n: '{"id": "chg_' + n + '"}', nasty_text),
     ),
     token=st.one_of(st.just("valid"), st.text(max_size=80)),
 )
@@ -78,6 +87,8 @@ def test_redirect_route_never_fails_and_changes_nothing(token_id, response, toke
         json_values.map(json.dumps),
         st.fixed_dictionaries({"charge_id": ids, "token": ids}).map(json.dumps),
         st.binary(max_size=200).map(lambda b: b.decode("latin-1")),
+        deep_json,
+        st.builds(lambda n: '{"charge_id": "chg_' + n + '", "token": "txn_a"}', nasty_text),
     )
 )
 def test_json_route_never_fails_and_changes_nothing(token_id, body):
