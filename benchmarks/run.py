@@ -128,7 +128,7 @@ class Sandbox:
 
     def control(self, method: str, name: str, payload: dict[str, Any] | None = None) -> Any:
         answer = self.http.request(
-            method, f"{self.url}/__sandbox__/{name}", json=payload, timeout=600
+            method, f"{self.url}/__sandbox__/{name}", json=payload or {}, timeout=600
         )
         answer.raise_for_status()
         return answer.json()

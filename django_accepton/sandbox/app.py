@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
+from urllib.parse import urlsplit
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 from . import errors
@@ -62,6 +63,45 @@ def error_response(error: SandboxError) -> Response:
     return json_response(error.status, error.to_json())
 
 
+def _foreign_control(request: Request) -> SandboxError | None:
+    """Why a test-control request is refused, if it is. The controls pay tokens, reset the
+    account and inject faults, and need no key: a web page a developer visits must not reach
+    them. Browsers send any page's form posts and body-less fetches to any port without asking,
+    with an ``Origin`` header; so a control that changes state needs a JSON body type (which a
+    page can only send after a preflight, and the controls answer none) and, when a browser
+    names an origin, the sandbox's own."""
+    origin = request.header("Origin")
+    if origin and origin != "null":
+        host = request.header("Host")
+        if urlsplit(origin).netloc.lower() != host.lower():
+            return SandboxError(
+                403, "forbidden_origin", "The test controls answer their own origin only."
+            )
+    elif origin == "null":
+        return SandboxError(
+            403, "forbidden_origin", "The test controls answer their own origin only."
+        )
+    if request.method in ("GET", "HEAD"):
+        return None
+    media_type = str(request.environ.get("CONTENT_TYPE", "")).split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        return SandboxError(
+            415,
+            "unsupported_media_type",
+            "Test controls that change state take Content-Type: application/json only.",
+        )
+    return None
+
+
+def _without_cors(response: Response) -> Response:
+    response.headers = [
+        (name, value)
+        for name, value in response.headers
+        if not name.lower().startswith("access-control-")
+    ]
+    return response
+
+
 class SandboxApp:
     """A WSGI callable over a ``SandboxState``.
 
@@ -96,7 +136,10 @@ class SandboxApp:
         except SandboxError as error:
             return error_response(error)
         if request.path == PREFIX or request.path.startswith(PREFIX + "/"):
-            return self._run(CONTROL_ROUTES, request, authenticate=False)
+            refusal = _foreign_control(request)
+            if refusal is not None:
+                return _without_cors(error_response(refusal))
+            return _without_cors(self._run(CONTROL_ROUTES, request, authenticate=False))
         if request.method == "OPTIONS":
             response = self._preflight(request)
         elif request.method == "GET" and not request.path.startswith("/v1/"):

@@ -38,7 +38,11 @@ class Api:
 
     def control(self, name: str, payload: Any = None, method: str = "POST") -> requests.Response:
         return requests.request(
-            method, f"{self.url}/__sandbox__/{name}", json=payload, timeout=TIMEOUT
+            method,
+            f"{self.url}/__sandbox__/{name}",
+            # A control that changes state takes a JSON body, even an empty one.
+            json=payload if payload is not None or method in ("GET", "HEAD") else {},
+            timeout=TIMEOUT,
         )
 
     # Shortcuts for the objects most tests need.

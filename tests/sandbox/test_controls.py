@@ -260,3 +260,68 @@ def test_fixture_starts_every_test_empty(accepton_sandbox, run):
     api.charge(100)
     api.control("faults", {"status": 503, "count": 5})
     api.control("charge_overrides", {"amount": 1})
+
+
+# ----- only the developer's own tools reach the controls ------------------------------------
+
+
+def _tokens(api: Api) -> int:
+    return int(api.control("state", method="GET").json()["tokens"])
+
+
+@pytest.mark.parametrize(
+    ("headers", "body"),
+    [
+        ({"Content-Type": "application/x-www-form-urlencoded"}, "x=1"),  # a page's form post
+        ({"Content-Type": "text/plain"}, "{}"),  # a page's fetch without a preflight
+        ({}, None),  # a body-less fetch
+        ({"Content-Type": "multipart/form-data; boundary=x"}, "--x--"),
+    ],
+)
+def test_a_state_changing_control_takes_json_only(accepton_sandbox, headers, body):
+    api = Api(accepton_sandbox)
+    api.token()
+
+    answer = requests.post(
+        f"{api.url}/__sandbox__/reset", data=body, headers=headers, timeout=TIMEOUT
+    )
+
+    assert answer.status_code == 415
+    assert _tokens(api) == 1
+
+
+@pytest.mark.parametrize("origin", ["http://evil.example", "null", "http://127.0.0.1:1"])
+def test_another_origin_is_refused(accepton_sandbox, origin):
+    api = Api(accepton_sandbox)
+    api.token()
+
+    answer = requests.post(
+        f"{api.url}/__sandbox__/reset", json={}, headers={"Origin": origin}, timeout=TIMEOUT
+    )
+
+    assert answer.status_code == 403
+    assert _tokens(api) == 1
+
+
+def test_the_controls_send_no_cors_headers_and_grant_no_preflight(accepton_sandbox):
+    api = Api(accepton_sandbox)
+    own = api.url.split("://", 1)[1]
+
+    state = requests.get(f"{api.url}/__sandbox__/state", timeout=TIMEOUT)
+    preflight = requests.options(
+        f"{api.url}/__sandbox__/reset",
+        headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"},
+        timeout=TIMEOUT,
+    )
+    reset = requests.post(
+        f"{api.url}/__sandbox__/reset",
+        json={},
+        headers={"Origin": f"http://{own}"},
+        timeout=TIMEOUT,
+    )
+
+    assert "Access-Control-Allow-Origin" not in state.headers
+    assert "Access-Control-Allow-Origin" not in preflight.headers
+    assert reset.status_code == 200  # the sandbox's own origin
+    # The API keeps CORS: the hosted form on another origin needs it.
+    assert api.get("/v1/charges").headers["Access-Control-Allow-Origin"] == "*"
