@@ -30,6 +30,32 @@ def _embedded() -> tuple[str, str, str]:
     return server.url, server.public_key, server.secret_key
 
 
+class AccountNotShared(ImproperlyConfigured):
+    """This process would talk to an embedded sandbox of its own, not the store's account."""
+
+
+def require_store_account() -> None:
+    """Raise :class:`AccountNotShared` when this process would start an embedded sandbox of
+    its own. The embedded sandbox lives inside the process that started it (the demo's server);
+    a second process (``manage.py sync_accepton``, a Celery worker) would get a new, empty one
+    and sync the store against it: every plan and promo code marked deleted, every pending
+    claim an unknown charge. For work outside that process, run the sandbox on its own."""
+    conf = get_settings()
+    if not conf.uses_embedded_sandbox:
+        return
+    from django_accepton.sandbox import embedded_sandbox_running
+
+    if not embedded_sandbox_running():
+        raise AccountNotShared(
+            "ACCEPTON uses the embedded sandbox, which lives inside the process that started "
+            "it: this process would start an empty one of its own and sync the store against "
+            "it. Start a standalone sandbox (python -m django_accepton.sandbox --port 8765 "
+            "--secret-key skey_… --public-key pkey_…) and set ACCEPTON['BASE_URL'], "
+            "SECRET_KEY and PUBLIC_KEY to it in every process, or sync from the demo's own "
+            "process (its admin)."
+        )
+
+
 @functools.cache
 def get_client() -> AcceptOn:
     conf = get_settings()

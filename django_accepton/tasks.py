@@ -16,6 +16,7 @@ from typing import Any
 
 from celery import chord, shared_task
 
+from django_accepton.api import require_store_account
 from django_accepton.models import SyncResource
 from django_accepton.schedule import BEAT_SCHEDULE as BEAT_SCHEDULE  # re-exported
 from django_accepton.services import sync as sync_service
@@ -62,16 +63,19 @@ def _day(value: str | None) -> date | None:
 
 @shared_task(name="django_accepton.sync_plans", **SYNC_RETRY)
 def sync_plans() -> dict[str, Any]:
+    require_store_account()
     return _run(SyncResource.PLANS)
 
 
 @shared_task(name="django_accepton.sync_subscriptions", **SYNC_RETRY)
 def sync_subscriptions() -> dict[str, Any]:
+    require_store_account()
     return _run(SyncResource.SUBSCRIPTIONS)
 
 
 @shared_task(name="django_accepton.sync_promo_codes", **SYNC_RETRY)
 def sync_promo_codes() -> dict[str, Any]:
+    require_store_account()
     return _run(SyncResource.PROMO_CODES)
 
 
@@ -80,32 +84,38 @@ def sync_charges(
     since: str | None = None, until: str | None = None, full: bool = False
 ) -> dict[str, Any]:
     """``since``/``until`` are days (``YYYY-MM-DD``), as JSON carries them."""
+    require_store_account()
     return _run(SyncResource.CHARGES, since=_day(since), until=_day(until), full=full)
 
 
 @shared_task(name="django_accepton.reverify_pending_charges")
 def reverify_pending_charges_task() -> dict[str, int]:
+    require_store_account()
     return summarize(reverify_pending_charges())
 
 
 @shared_task(name="django_accepton.claim_orphaned_charges")
 def claim_orphaned_charges_task() -> dict[str, int]:
+    require_store_account()
     return summarize(claim_orphaned_charges())
 
 
 @shared_task(name="django_accepton.reconcile_refunds")
 def reconcile_refunds_task() -> dict[str, int]:
+    require_store_account()
     return reconcile_refunds().as_dict()
 
 
 @shared_task(name="django_accepton.redeliver_fulfilments")
 def redeliver_fulfilments_task() -> dict[str, int]:
+    require_store_account()
     return redeliver_fulfilments().as_dict()
 
 
 @shared_task(name="django_accepton.refund_unfulfilled")
 def refund_unfulfilled_task() -> dict[str, int]:
     """Refunds paid-but-unfulfilled charges only with ``REFUND_UNFULFILLED`` on."""
+    require_store_account()
     return refund_unfulfilled().as_dict()
 
 
@@ -125,6 +135,7 @@ def fan_out_sync(
     ``pages_per_task``, and its callback handles deletions, records the run and frees the
     lease. The rows written are the same as a serial sync's. Returns the callback's task id
     (or, for a list of one page, the finished result)."""
+    require_store_account()
     try:
         run = sync_service.start_sync(resource, since=_day(since), until=_day(until), full=full)
     except SyncAlreadyRunning as exc:

@@ -28,6 +28,7 @@ __all__ = [
     "SandboxServer",
     "SandboxState",
     "embedded_sandbox",
+    "embedded_sandbox_running",
 ]
 
 _embedded: SandboxServer | None = None
@@ -42,3 +43,8 @@ def embedded_sandbox(dialect: Dialect | str | None = None) -> SandboxServer:
         if _embedded is None:
             _embedded = SandboxServer(dialect=dialect).start()
         return _embedded
+
+
+def embedded_sandbox_running() -> bool:
+    """Whether this process has started its embedded sandbox."""
+    return _embedded is not None

@@ -166,6 +166,9 @@ class SyncRun:
     since: date | None = None
     until: date | None = None
     dry_run: bool = False
+    #: The caller chose the dates (a backfill): its success never moves the incremental
+    #: cursor, which only a run reading up to now from the last success may move.
+    bounded: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -176,6 +179,7 @@ class SyncRun:
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
             "dry_run": self.dry_run,
+            "bounded": self.bounded,
         }
 
     @classmethod
@@ -191,6 +195,7 @@ class SyncRun:
             since=parse_date(data["since"]) if data.get("since") else None,
             until=parse_date(data["until"]) if data.get("until") else None,
             dry_run=bool(data.get("dry_run")),
+            bounded=bool(data.get("bounded")),
         )
 
     def new_result(self) -> SyncResult:
@@ -347,7 +352,13 @@ def start_sync(
     _spec(resource)
     environment = current_environment()
     now = timezone.now()
-    state, _ = SyncState.objects.get_or_create(resource=resource, environment=environment)
+    bounded = resource == SyncResource.CHARGES and (since is not None or until is not None)
+    if dry_run:
+        # A dry run writes nothing, not even the state row.
+        found = SyncState.objects.filter(resource=resource, environment=environment).first()
+        state = found or SyncState(resource=resource, environment=environment)
+    else:
+        state, _ = SyncState.objects.get_or_create(resource=resource, environment=environment)
     if resource != SyncResource.CHARGES:
         since = until = None
     elif since is None and not full and state.last_success_started_at is not None:
@@ -373,6 +384,7 @@ def start_sync(
         since=since,
         until=until,
         dry_run=dry_run,
+        bounded=bounded,
     )
 
 
@@ -729,6 +741,9 @@ def finish_sync(run: SyncRun, results: Iterable[SyncResult]) -> SyncResult:
             last_result=total.as_dict(),
             last_error="The listing was incomplete (see the warnings); the last success stays.",
         )
+    elif not run.dry_run and run.bounded:
+        # A backfill of chosen dates: what earlier runs missed outside them is still missed.
+        _release(run, last_result=total.as_dict(), last_error="")
     elif not run.dry_run:
         _release(
             run,

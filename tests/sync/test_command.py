@@ -156,3 +156,78 @@ def test_a_failed_sync_is_reported_and_fails_the_command(accepton):
 def test_bad_arguments_are_refused(accepton, args):
     with pytest.raises(CommandError):
         run(*args)
+
+
+# ----- what a second process, a dry run and a backfill must never do ---------------------------
+
+
+def test_a_second_process_on_the_embedded_sandbox_is_refused(tmp_path):
+    # `make demo` serves with the embedded sandbox inside its own process; this command, run
+    # beside it, would otherwise sync the store against a new, empty sandbox of its own.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    environment = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'store.sqlite3'}",
+        "DEBUG": "true",
+    }
+    environment.pop("ACCEPTON_BASE_URL", None)
+    answer = subprocess.run(
+        [sys.executable, str(root / "example_project" / "manage.py"), "sync_accepton"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert answer.returncode != 0
+    assert "embedded sandbox" in answer.stderr
+    assert "standalone sandbox" in answer.stderr
+    assert "Traceback" not in answer.stderr
+
+
+def test_the_tasks_refuse_as_well_outside_the_sandboxs_process(monkeypatch, settings):
+    from django_accepton import sandbox, tasks
+    from django_accepton.api import AccountNotShared
+
+    settings.ACCEPTON = {"ENVIRONMENT": "sandbox"}
+    monkeypatch.setattr(sandbox, "_embedded", None)  # as in a fresh worker process
+
+    with pytest.raises(AccountNotShared):
+        tasks.sync_plans()
+    with pytest.raises(AccountNotShared):
+        tasks.reverify_pending_charges_task()
+    assert not sandbox.embedded_sandbox_running()  # nothing was started
+
+
+def test_a_dry_run_writes_nothing(accepton):
+    from django_accepton.models import Plan, SyncState
+
+    accepton.state.seed("plans", 3)
+
+    out, _ = run("--dry-run", "--json")
+
+    assert json.loads(out)["syncs"][0]["dry_run"] is True
+    assert not SyncState.objects.exists()
+    assert not Plan.objects.exists()
+
+
+def test_a_backfill_of_chosen_days_never_moves_the_incremental_cursor(accepton):
+    from django_accepton.models import SyncState
+
+    verified_charge(accepton, 1000, order="1")
+    run("charges")
+    cursor = SyncState.objects.get(resource="charges").last_success_started_at
+    assert cursor is not None
+    today = timezone.now().date()
+
+    run("charges", "--since", str(today - timedelta(days=3)), "--until", str(today))
+
+    state = SyncState.objects.get(resource="charges")
+    assert state.last_success_started_at == cursor
+    assert state.last_result["since"] == str(today - timedelta(days=3))

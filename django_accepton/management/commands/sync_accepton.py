@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
+from django_accepton.api import AccountNotShared, require_store_account
 from django_accepton.services import attention
 from django_accepton.services.attention import refund_unfulfilled
 from django_accepton.services.fulfilment import redeliver_fulfilments
@@ -110,6 +111,10 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print the summary as JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            require_store_account()
+        except AccountNotShared as exc:
+            raise CommandError(str(exc)) from None
         resources = options["resources"] or list(RESOURCES)
         unknown = sorted(set(resources) - set(RESOURCES))
         if unknown:
