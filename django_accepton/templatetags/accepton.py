@@ -9,6 +9,7 @@ key only.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +26,7 @@ from django_accepton.models import Plan, TransactionToken
 from django_accepton.products import ProductError, describe_product
 from django_accepton.services.recurring import RecurringTokenMissing, recurring_token_for
 from django_accepton.services.tokens import mint_token
+from django_accepton.services.verification import TOKEN_ID_RE
 
 register = template.Library()
 logger = logging.getLogger(__name__)
@@ -68,6 +70,18 @@ def _shopper(request: Any) -> str:
     return shopper
 
 
+# A function name on ``window`` (what AcceptOn's form calls), and an element id.
+JS_NAME_RE = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]{0,99}")
+ELEMENT_ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,99}")
+
+
+def _check_name(tag: str, option: str, value: str, shape: re.Pattern[str]) -> None:
+    if value and not (isinstance(value, str) and shape.fullmatch(value)):
+        raise template.TemplateSyntaxError(
+            f"{tag}: {option} must be a plain name (letters, digits, '_'), not {value!r}."
+        )
+
+
 def _unavailable(request: Any) -> SafeString:
     return SafeString(render_to_string("django_accepton/form_unavailable.html", request=request))
 
@@ -87,11 +101,18 @@ def _render(
 ) -> SafeString:
     request = context.get("request")
     fields = _additional_fields(additional_fields, tag)
+    _check_name(tag, "success_callback", success_callback, JS_NAME_RE)
+    _check_name(tag, "target", target, ELEMENT_ID_RE)
     try:
         token = get_token()
         connection = get_connection()
     except AcceptOnError:
         logger.exception("No AcceptOn token for %r: the form is not shown", subject)
+        return _unavailable(request)
+    if not TOKEN_ID_RE.fullmatch(token.pk):
+        # Only ids of AcceptOn's shape reach a page (one set in the admin, say, is not checked
+        # there against a script's quoting).
+        logger.error("Token id %r is not shaped like AcceptOn's: the form is not shown", token.pk)
         return _unavailable(request)
     return_path = f"{reverse('accepton:return')}?token={token.pk}"
     if not redirect_uri:
@@ -105,12 +126,19 @@ def _render(
         "target": target,
         "redirect_uri": redirect_uri,
         "success_callback": callback_name,
-        "store_callback": success_callback,
         "verify_in_page": verify_in_page,
-        "verify_url": reverse("accepton:verify"),
-        "csrf_token": csrf_token(request) if (verify_in_page and request) else "",
         "customer_email": customer_email,
         "additional_fields": fields,
+        # The in-page script reads its values from a JSON element, never from its own text.
+        "in_page_id": f"accepton-in-page-{token.pk}",
+        "in_page": {
+            "callback": callback_name,
+            "storeCallback": success_callback,
+            "redirectUri": redirect_uri,
+            "verifyUrl": reverse("accepton:verify"),
+            "csrfToken": csrf_token(request) if (verify_in_page and request) else "",
+            "token": token.pk,
+        },
     }
     return SafeString(render_to_string("django_accepton/form.html", form_context, request=request))
 

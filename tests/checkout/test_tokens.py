@@ -128,3 +128,46 @@ def test_form_is_replaced_by_a_message_when_acceptOn_is_down(accepton):
     assert "temporarily unavailable" in html
     assert "data-token" not in html
     assert not TransactionToken.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        'success_callback="x;alert(1)//"',
+        'success_callback="a.b"',
+        'success_callback="</script><script>alert(1)"',
+        'target="x\\" onmouseover=\\"alert(1)"',
+        'target="1abc"',
+    ],
+)
+def test_tag_refuses_names_that_are_not_plain_names(accepton, arguments):
+    with pytest.raises(TemplateSyntaxError, match="must be a plain name"):
+        render_form(Book(1999), arguments)
+
+
+def test_in_page_values_reach_the_script_as_json_never_as_script_text(accepton):
+    html = render_form(
+        Book(1999),
+        'verify_in_page=True success_callback="myCallback" redirect_uri=uri',
+        uri="https://shop.example/back?a=1&b=</script><script>alert(1)</script>",
+    )
+    script = html.split("<script>", 1)[1]
+    assert "</script><script>alert(1)" not in html
+    assert "\\u003C/script\\u003E" in html  # escaped inside the JSON element
+    assert "myCallback" not in script.split("})(JSON.parse", 1)[0]  # read from config only
+    assert 'data-success-callback="acceptonVerify_' in html
+
+
+def test_a_token_id_not_shaped_like_acceptons_never_reaches_a_page(accepton, caplog):
+    from django_accepton.models import Plan
+    from django_accepton.services.plans import create_plan
+    from tests.checkout.test_recurring import render_subscription
+
+    plan = create_plan("Ink club", 1500, "usd", "month")
+    Plan.objects.filter(pk=plan.pk).update(recurring_token='rtx_a"onload="alert(1)')
+    plan.refresh_from_db()
+
+    html = render_subscription(plan)
+
+    assert "alert(1)" not in html
+    assert "temporarily unavailable" in html.lower()
