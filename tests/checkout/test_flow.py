@@ -97,6 +97,18 @@ def test_promo_code_lowers_the_price_by_its_own_rule(accepton, client):
     assert (row.verification, row.amount, row.promo_code) == (Verification.VERIFIED, 2250, "TENOFF")
 
 
+def test_a_code_with_a_long_name_explains_a_discount_and_is_recorded(accepton):
+    name = "SPRING" + "X" * 150  # the admin and AcceptOn's codes allow 255 characters
+    create_promo_code(name, "percentage", 10)
+    token_id = token_in(render_form(PRODUCT))
+    charge = pay(accepton, token_id, promo_code=name).json()
+
+    result = verify_charge(charge["id"], token_id)
+
+    assert result.ok
+    assert Charge.objects.get(pk=charge["id"]).promo_code == name
+
+
 def test_a_code_deleted_after_the_payment_still_explains_it(accepton):
     create_promo_code("FLASH10", "percentage", 10)
     token_id = token_in(render_form(PRODUCT))
