@@ -562,7 +562,7 @@ def _write(spec: _Spec, run: SyncRun, items: Iterable[Any], result: SyncResult) 
         before = existing.get(key)
         if (
             before is not None
-            and before[0] == remote.raw
+            and _same(before[0], remote.raw)
             and (len(before) == 1 or before[1] is None)
         ):
             result.unchanged += 1
@@ -650,6 +650,13 @@ def _upsert(spec: _Spec, rows: list[models.Model]) -> set[str]:
 # ----- what a page changed ----------------------------------------------------------------------
 
 
+def _same(stored: Any, fresh: Any) -> bool:
+    """Whether the mirror's copy of AcceptOn's JSON is what AcceptOn sent now. The copy was
+    cleaned when it was written (services.cleaning), so JSON holding what a database cannot
+    store is compared cleaned; anything else never pays for the cleaning."""
+    return bool(stored == fresh or stored == cleaning.clean_json(fresh))
+
+
 def _changes(
     resource: str, key: str, before: Any, remote: Any
 ) -> list[tuple[str, str, dict[str, Any]]]:
@@ -671,7 +678,7 @@ def _changes(
         # Only AcceptOn's flag is known: not the amount, nor (its meaning is undocumented)
         # whether it is all of the charge.
         return [("charge_refunded", key, {"amount": None, "full": None})]
-    if resource == SyncResource.PROMO_CODES and raw is not None and raw != remote.raw:
+    if resource == SyncResource.PROMO_CODES and raw is not None and not _same(raw, remote.raw):
         return [("promo_code_changed", key, {})]
     return []
 

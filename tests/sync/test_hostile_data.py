@@ -226,3 +226,22 @@ def test_refund_reconciliation_goes_on_past_a_poisoned_charge(accepton):
     assert result.charges_checked == 1
     assert result.released == 1  # AcceptOn shows the other not refunded: the money stays
     assert RefundRequest.objects.get(pk=requests_[0].pk).state == RefundState.UNKNOWN
+
+
+def test_a_cleaned_object_is_unchanged_on_the_next_sync(accepton):
+    from django_accepton.services.promo_codes import create_promo_code
+    from django_accepton.services.sync import sync_promo_codes
+
+    paid(accepton, "eve\x00@example.com", {"note": "a\x00b", "odd": "\ud800x"})
+    plan = create_plan("Ink club", 1500, "usd", "month")
+    accepton.state.create_subscription(plan.pk, "bob\x00@example.com")
+    create_promo_code("SPRING", "percentage", 10)
+    sync_charges(full=True)
+    sync_subscriptions()
+    sync_promo_codes()
+
+    charges = sync_charges(full=True)
+    subscriptions = sync_subscriptions()
+
+    assert (charges.updated, charges.unchanged) == (0, 1)
+    assert (subscriptions.updated, subscriptions.unchanged) == (0, 1)
