@@ -43,6 +43,7 @@ DEFAULTS: dict[str, Any] = {
     "SANDBOX_DIALECT": None,
     "REFUND_UNFULFILLED": False,
     "ALLOW_INSECURE_BASE_URL": False,
+    "TOKEN_CACHE": None,
 }
 PERCENT_SCALES = ("fraction", "percent")
 # The sandbox's presets (django_accepton.sandbox.dialects.PRESETS), named here so that reading
@@ -74,6 +75,7 @@ class AcceptOnSettings:
     sandbox_dialect: str | None = None
     refund_unfulfilled: bool = False
     allow_insecure_base_url: bool = False
+    token_cache: str | None = None
 
     @property
     def uses_embedded_sandbox(self) -> bool:
@@ -149,6 +151,24 @@ class _Reader:
         self.fail("accepton.E011", "TIMEOUT", "seconds above 0, or a (connect, read) pair of them")
         return tuple(DEFAULTS["TIMEOUT"])  # type: ignore[return-value]
 
+    def cache(self, name: str, check: str) -> str | None:
+        alias = self.text(name, check)
+        if alias is None:
+            return None
+        backend = str(settings.CACHES.get(alias, {}).get("BACKEND", ""))
+        if alias not in settings.CACHES:
+            self.fail(check, name, f"one of the CACHES aliases ({', '.join(settings.CACHES)})")
+            return None
+        if backend.endswith(("LocMemCache", "DummyCache")):
+            self.fail(
+                check,
+                name,
+                "a cache shared by every process (Redis, Memcached, the database cache); "
+                f"{alias!r} is {backend.rsplit('.', 1)[-1]}",
+            )
+            return None
+        return alias
+
     def choice(self, name: str, check: str, allowed: tuple[str, ...]) -> str | None:
         value = self.merged[name]
         if value is None and DEFAULTS[name] is None:
@@ -223,6 +243,7 @@ def get_settings() -> AcceptOnSettings:
         sandbox_dialect=read.choice("SANDBOX_DIALECT", "accepton.E020", SANDBOX_DIALECTS),
         refund_unfulfilled=read.flag("REFUND_UNFULFILLED", "accepton.E018"),
         allow_insecure_base_url=read.flag("ALLOW_INSECURE_BASE_URL", "accepton.E018"),
+        token_cache=read.cache("TOKEN_CACHE", "accepton.E021"),
     )
     if read.problems:
         raise SettingsError(read.problems)

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
@@ -93,10 +94,99 @@ def _fingerprint(
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+# ----- the reuse hint ---------------------------------------------------------------------------
+#
+# With ``TOKEN_CACHE`` naming one of the project's caches, a fresh token is also kept there under
+# its fingerprint, so that a render of a page whose token is fresh costs neither a query nor a
+# call (one cache read). The database stays the truth, and the cache only a hint that can say
+# "no" but never hand out a token someone paid:
+#
+# - a claim of a token (verification calls forget_token before it inserts the claim) writes a
+#   *tombstone* under the same fingerprint naming the token, and a hint for a token its
+#   fingerprint's tombstone names is ignored. A render that read the database just before the
+#   claim and wrote its hint just after is thus still never believed;
+# - an entry is a copy of the row's columns, kept no longer than the token is fresh.
+#
+# The cache must be shared by every process that renders or verifies (Redis, Memcached, the
+# database or file cache): in a process-local cache, one process would keep handing out a token
+# another one has seen paid, so LocMemCache is refused (accepton.E021).
+
+_HINT_FIELDS = (
+    "id",
+    "environment",
+    "amount",
+    "currency",
+    "description",
+    "application_fee",
+    "merchant_paypal_account",
+    "content_type_id",
+    "object_id",
+    "reference",
+    "fingerprint",
+    "quantity",
+    "sold_once",
+    "user_id",
+)
+
+
+def _hint_cache() -> Any:
+    alias = get_settings().token_cache
+    return caches[alias] if alias else None
+
+
+def _hint_key(fingerprint: str) -> str:
+    return f"django_accepton:token:{fingerprint}"
+
+
+def _claimed_key(fingerprint: str) -> str:
+    return f"django_accepton:token-claimed:{fingerprint}"
+
+
+def _hinted(fingerprint: str) -> TransactionToken | None:
+    store = _hint_cache()
+    if store is None:
+        return None
+    found = store.get_many([_hint_key(fingerprint), _claimed_key(fingerprint)])
+    values = found.get(_hint_key(fingerprint))
+    if not isinstance(values, dict) or values.get("fingerprint") != fingerprint:
+        return None
+    if found.get(_claimed_key(fingerprint)) == values.get("id"):
+        return None  # claimed since: the database decides
+    token = TransactionToken(**{field: values[field] for field in _HINT_FIELDS})
+    token.created = values["created"]
+    token._state.adding = False
+    token._state.db = "default"
+    return token
+
+
+def _remember(token: TransactionToken, ttl: int) -> None:
+    store = _hint_cache()
+    if store is None or ttl <= 0:
+        return
+    left = int(ttl - (timezone.now() - token.created).total_seconds())
+    if left > 0:
+        values = {field: getattr(token, field) for field in _HINT_FIELDS}
+        values["created"] = token.created
+        store.set(_hint_key(token.fingerprint), values, timeout=left)
+
+
+def forget_token(token: TransactionToken) -> None:
+    """``token`` is being claimed: no page may be handed it again (see above)."""
+    store = _hint_cache()
+    if store is None or not token.fingerprint:
+        return
+    ttl = max(get_settings().token_cache_ttl, 1)
+    store.set(_claimed_key(token.fingerprint), token.pk, timeout=ttl)
+    store.delete(_hint_key(token.fingerprint))
+
+
 def _reusable(fingerprint: str, environment: str, ttl: int) -> TransactionToken | None:
     if ttl <= 0:
         return None
-    return (
+    hinted = _hinted(fingerprint)
+    if hinted is not None and hinted.environment == environment:
+        return hinted
+    found = (
         TransactionToken.objects.filter(
             fingerprint=fingerprint,
             environment=environment,
@@ -108,6 +198,9 @@ def _reusable(fingerprint: str, environment: str, ttl: int) -> TransactionToken 
         .order_by("-created")
         .first()
     )
+    if found is not None:
+        _remember(found, ttl)
+    return found
 
 
 def mint_token(
@@ -144,7 +237,7 @@ def mint_token(
         merchant_paypal_account=info.merchant_paypal_account or None,
     )
     token_cache_stats.record(hit=False)
-    return TransactionToken.objects.create(
+    token = TransactionToken.objects.create(
         id=remote.id,
         environment=environment,
         amount=info.amount,
@@ -161,3 +254,6 @@ def mint_token(
         user=customer,
         raw=remote.raw,
     )
+    if reuse:
+        _remember(token, get_settings().token_cache_ttl)
+    return token

@@ -66,7 +66,7 @@ from django_accepton.models import (
     TransactionToken,
     Verification,
 )
-from django_accepton.services import attention, charges, cleaning, fulfilment, recurring
+from django_accepton.services import attention, charges, cleaning, fulfilment, recurring, tokens
 from django_accepton.services.mirroring import copy_mirrored
 
 logger = logging.getLogger(__name__)
@@ -167,6 +167,8 @@ def verify_charge(
         return VerificationResult(Reason.UNKNOWN_TOKEN, charge_id, token_id)
 
     customer = token.user or (user if getattr(user, "is_authenticated", False) else None)
+    # Whatever the verdict, no page may hand this token out again.
+    tokens.forget_token(token)
     try:
         with transaction.atomic():
             Charge.objects.create(

@@ -8,6 +8,7 @@ key only.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import secrets
@@ -15,9 +16,10 @@ from collections.abc import Callable
 from typing import Any
 
 from django import template
+from django.conf import settings
 from django.middleware.csrf import get_token as csrf_token
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.safestring import SafeString
 
 from django_accepton.api import get_connection
@@ -75,6 +77,17 @@ JS_NAME_RE = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]{0,99}")
 ELEMENT_ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,99}")
 
 
+def _path(name: str) -> str:
+    """``reverse(name)``, computed once per URLconf and script prefix (a render reverses two
+    routes, and reversing costs as much as the rest of a cached render)."""
+    return _reversed(name, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+
+
+@functools.lru_cache(maxsize=64)
+def _reversed(name: str, urlconf: Any, prefix: str) -> str:
+    return reverse(name, urlconf=urlconf)
+
+
 def _check_name(tag: str, option: str, value: str, shape: re.Pattern[str]) -> None:
     if value and not (isinstance(value, str) and shape.fullmatch(value)):
         raise template.TemplateSyntaxError(
@@ -114,7 +127,7 @@ def _render(
         # there against a script's quoting).
         logger.error("Token id %r is not shaped like AcceptOn's: the form is not shown", token.pk)
         return _unavailable(request)
-    return_path = f"{reverse('accepton:return')}?token={token.pk}"
+    return_path = f"{_path('accepton:return')}?token={token.pk}"
     if not redirect_uri:
         redirect_uri = request.build_absolute_uri(return_path) if request else return_path
     callback_name = success_callback
@@ -135,7 +148,7 @@ def _render(
             "callback": callback_name,
             "storeCallback": success_callback,
             "redirectUri": redirect_uri,
-            "verifyUrl": reverse("accepton:verify"),
+            "verifyUrl": _path("accepton:verify"),
             "csrfToken": csrf_token(request) if (verify_in_page and request) else "",
             "token": token.pk,
         },
