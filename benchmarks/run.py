@@ -68,16 +68,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_for(url: str, seconds: float = 30) -> None:
+def wait_for(url: str, seconds: float = 60) -> None:
+    """Until ``url`` answers at all. A server's first answer under load may take longer than a
+    request's timeout: any request error (a refused connection, a read timeout) is a retry
+    until the deadline, never the end of a run that has already measured for minutes."""
     deadline = time.monotonic() + seconds
     while True:
         try:
-            requests.get(url, timeout=2)
+            requests.get(url, timeout=10)
             return
-        except requests.ConnectionError:
+        except requests.RequestException:
             if time.monotonic() > deadline:
                 raise
-            time.sleep(0.1)
+            time.sleep(0.2)
 
 
 def percentile(values: list[float], fraction: float) -> float:
