@@ -47,6 +47,7 @@ from django_accepton.models import (
     Subscription,
     SyncState,
 )
+from django_accepton.money import describe_promo, format_money
 from django_accepton.services import attention
 from django_accepton.services.environments import EnvironmentMismatch
 from django_accepton.services.promo_codes import delete_promo_code
@@ -171,6 +172,30 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
         return queryset
 
 
+class DeletedFilter(admin.SimpleListFilter):
+    """Plans and promo codes AcceptOn no longer has are hidden unless asked for: a deleted
+    plan listed beside its successor of the same name looks like a duplicate."""
+
+    title = _("deleted at AcceptOn")
+    parameter_name = "deleted"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", str(_("deleted"))), ("all", str(_("all")))]
+
+    def choices(self, changelist: Any) -> Any:
+        for choice in super().choices(changelist):
+            if choice["query_string"] == changelist.get_query_string(remove=[self.parameter_name]):
+                choice["display"] = _("not deleted")  # the default
+            yield choice
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "yes":
+            return queryset.filter(deleted_at__isnull=False)
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(deleted_at__isnull=True)
+
+
 class RefundRequestInline(admin.TabularInline):  # type: ignore[type-arg]
     model = RefundRequest
     fields = ("created", "amount", "reason", "state", "requested_by", "refund", "error")
@@ -200,19 +225,17 @@ class RefundRequestInline(admin.TabularInline):  # type: ignore[type-arg]
 
 @admin.register(Charge)
 class ChargeAdmin(ReadOnlyAdmin):
+    # The key columns first, and few enough to fit 1280 px without scrolling.
     list_display = (
         "id",
-        "environment",
-        "amount",
-        "currency",
-        "status",
+        "charged",
         "verification",
+        "status",
+        "refunded_money",
         "attention",
-        "refunded",
-        "amount_refunded",
         "created",
-        "token",
         "user",
+        "environment",
     )
     list_filter = (
         NeedsAttentionFilter,
@@ -224,14 +247,25 @@ class ChargeAdmin(ReadOnlyAdmin):
     )
     list_select_related = ("token", "user")
     raw_id_fields = ("token", "user")
-    # Exact matches only: they use the primary key and indexes, never a scan.
-    search_fields = ("=id", "=remote_id", "=token__id")
+    # A charge id or its beginning (the primary key's index), AcceptOn's processor id, the
+    # token, the payer's email (the form's metadata) or words of the description.
+    search_fields = ("^id", "=remote_id", "=token__id", "metadata__email", "description")
     ordering = ("-created",)
     inlines = (RefundRequestInline,)
     actions = ("refund_in_full", "mark_settled")
 
     def has_refund_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("django_accepton.refund_charge")
+
+    @admin.display(description=_("charged"), ordering="amount")
+    def charged(self, obj: Charge) -> str:
+        return format_money(obj.amount, obj.currency)
+
+    @admin.display(description=_("refunded"), ordering="amount_refunded")
+    def refunded_money(self, obj: Charge) -> str:
+        if not obj.amount_refunded:
+            return str(_("yes")) if obj.refunded else "-"
+        return format_money(obj.amount_refunded, obj.currency)
 
     def get_urls(self) -> list[URLPattern]:
         info = self.opts.app_label, self.opts.model_name
@@ -302,6 +336,14 @@ class ChargeAdmin(ReadOnlyAdmin):
             "confirming": confirming,
             "confirmation": form.sign() if confirming else "",
             "change_url": change_url,
+            "money": {
+                "charged": format_money(charge.amount, charge.currency),
+                "refunded": format_money(charge.amount_refunded, charge.currency),
+                "left": format_money(charge.refundable_amount, charge.currency),
+                "asked": format_money(
+                    form.cleaned_data.get("amount") if confirming else None, charge.currency
+                ),
+            },
         }
         return TemplateResponse(request, "admin/django_accepton/charge/refund.html", context)
 
@@ -329,7 +371,11 @@ class ChargeAdmin(ReadOnlyAdmin):
                     "%(charge)s: AcceptOn's answer was lost (%(error)s). The %(amount)s stay "
                     "reserved until the reconciliation finds out whether they were refunded."
                 )
-                % {"charge": charge.pk, "error": exc.message, "amount": amount},
+                % {
+                    "charge": charge.pk,
+                    "error": exc.message,
+                    "amount": format_money(amount, charge.currency),
+                },
                 messages.WARNING,
             )
             return False
@@ -338,8 +384,8 @@ class ChargeAdmin(ReadOnlyAdmin):
             return False
         self.message_user(
             request,
-            _("Refunded %(amount)s %(currency)s of %(charge)s.")
-            % {"amount": amount, "currency": charge.currency.upper(), "charge": charge.pk},
+            _("Refunded %(amount)s of %(charge)s.")
+            % {"amount": format_money(amount, charge.currency), "charge": charge.pk},
             messages.SUCCESS,
         )
         return True
@@ -360,7 +406,7 @@ class ChargeAdmin(ReadOnlyAdmin):
                 title=str(_("Refund in full")),
                 question=str(_("Refund what is left of these charges on AcceptOn?")),
                 items=[
-                    f"{charge.pk}: {charge.refundable_amount} {charge.currency.upper()}"
+                    f"{charge.pk}: {format_money(charge.refundable_amount, charge.currency)}"
                     for charge in charges
                 ],
                 confirm_label=str(_("Yes, refund them")),
@@ -398,20 +444,28 @@ class ChargeAdmin(ReadOnlyAdmin):
 
 @admin.register(RefundRequest)
 class RefundRequestAdmin(ReadOnlyAdmin):
-    list_display = ("id", "charge", "amount", "state", "requested_by", "refund", "created")
+    list_display = ("id", "charge", "money", "state", "requested_by", "refund", "created")
     list_filter = ("state", "environment")
     list_select_related = ("charge", "requested_by", "refund")
     raw_id_fields = ("charge", "refund")
     search_fields = ("=charge__id",)
 
+    @admin.display(description=_("amount"), ordering="amount")
+    def money(self, obj: RefundRequest) -> str:
+        return format_money(obj.amount, obj.charge.currency)
+
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
-    list_display = ("id", "charge", "amount", "currency", "reason", "created")
+    list_display = ("id", "charge", "money", "reason", "created")
     list_filter = ("environment",)
     list_select_related = ("charge",)
     raw_id_fields = ("charge",)
     search_fields = ("=id", "=charge__id")
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def money(self, obj: Refund) -> str:
+        return format_money(obj.amount, obj.currency or obj.charge.currency)
 
 
 # ----- promo codes ------------------------------------------------------------------------------
@@ -421,7 +475,7 @@ class RefundAdmin(ReadOnlyAdmin):
 class PromoCodeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     form = PromoCodeForm
     list_display = ("name", "promo_type", "effect", "environment", "deleted_at", "synced_at")
-    list_filter = ("promo_type", "environment", ("deleted_at", admin.EmptyFieldListFilter))
+    list_filter = (DeletedFilter, "promo_type", "environment")
     search_fields = ("name",)
     readonly_fields = (
         "effect",
@@ -435,28 +489,24 @@ class PromoCodeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.display(description=_("effect"))
     def effect(self, obj: PromoCode) -> str:
-        """What the code does, read in the account's scale, on an example price of 100.00."""
+        """What the code does, read in the account's scale, on an example price of 100.00.
+        AcceptOn's codes have no currency: amounts are shown in the major unit of a
+        two-decimal currency."""
         if obj.pk is None or obj.value is None:
             return "-"
         example = 10_000
         value = Decimal(obj.value)
         scale = get_settings().promo_percent_scale
-        if obj.promo_type == "percentage":
-            what = _("%(percent)s %% off") % {
-                "percent": pricing.plain(pricing.percent_off(value, scale))
-            }
-        elif obj.promo_type == "amount":
-            what = _("%(amount)s off") % {"amount": pricing.plain(value)}
-        else:
-            what = _("fixed price %(amount)s") % {"amount": pricing.plain(value)}
+        shown = pricing.percent_off(value, scale) if obj.promo_type == "percentage" else value
+        what = describe_promo(obj.promo_type, shown, "")
         try:
             after = pricing.price_after(example, obj.promo_type, value, scale)
         except ValueError:
             return what
-        return _("%(what)s: %(before)s becomes %(after)s (minor units)") % {
+        return _("%(what)s: %(before)s becomes %(after)s") % {
             "what": what,
-            "before": example,
-            "after": after,
+            "before": format_money(example, ""),
+            "after": format_money(after, ""),
         }
 
     def _can_manage(self, request: HttpRequest) -> bool:
@@ -535,17 +585,19 @@ class PlanAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     form = PlanForm
     list_display = (
         "name",
-        "id",
-        "amount",
-        "currency",
+        "price",
         "period_unit",
+        "id",
         "recurring_token",
         "environment",
-        "deleted_at",
     )
-    list_filter = ("period_unit", "environment", ("deleted_at", admin.EmptyFieldListFilter))
+    list_filter = (DeletedFilter, "period_unit", "environment")
     search_fields = ("=id", "name", "=recurring_token")
     show_full_result_count = False
+
+    @admin.display(description=_("price"), ordering="amount")
+    def price(self, obj: Plan) -> str:
+        return format_money(obj.amount, obj.currency)
 
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any

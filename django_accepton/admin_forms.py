@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from django_accepton.client import AcceptOnError, NotFoundError, pricing
 from django_accepton.models import Charge, Plan, PromoCode
+from django_accepton.money import format_money
 from django_accepton.services import plans, promo_codes, recurring
 from django_accepton.services.environments import EnvironmentMismatch
 
@@ -24,7 +25,7 @@ class RefundForm(forms.Form):
     amount = forms.IntegerField(
         min_value=1,
         label=_("Amount"),
-        help_text=_("In the currency's minor unit: 1050 is 10.50 USD."),
+        help_text=_("In the currency's minor unit (cents)."),
     )
     reason = forms.CharField(max_length=255, required=False, label=_("Reason"))
     # Set by the confirmation page: the first valid submission only asks for confirmation.
@@ -40,6 +41,9 @@ class RefundForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.charge = charge
         self.fields["amount"].initial = charge.refundable_amount
+        self.fields["amount"].help_text = _(
+            "In the currency's minor unit: for this charge, %(example)s is %(money)s."
+        ) % {"example": 1050, "money": format_money(1050, charge.currency)}
 
     def sign(self) -> str:
         """What the confirmation page posts back: bound to this charge, this amount and the

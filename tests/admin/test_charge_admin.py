@@ -103,7 +103,7 @@ def test_partial_refund_through_the_button_asks_for_confirmation(accepton, staff
     assert 'value="5000"' in form.content.decode()
     confirm = refunder.post(refund_url(charge), {"amount": 1500, "reason": "scratched"})
     assert confirm.status_code == 200
-    assert "Refund 1500 USD of" in confirm.content.decode()
+    assert "Refund $15.00 of" in confirm.content.decode()
     assert remote_refunds(accepton, charge) == []  # nothing happens before the confirmation
 
     done = refunder.post(
@@ -118,7 +118,7 @@ def test_partial_refund_through_the_button_asks_for_confirmation(accepton, staff
 
     assert done.status_code == 302
     assert done["Location"] == change_url(charge)
-    assert messages_of(done) == [f"Refunded 1500 USD of {charge.pk}."]
+    assert messages_of(done) == [f"Refunded $15.00 of {charge.pk}."]
     assert remote_refunds(accepton, charge) == [1500]
     request = RefundRequest.objects.get()
     assert (request.amount, request.reason, request.state) == (1500, "scratched", "succeeded")
@@ -180,8 +180,8 @@ def test_refund_in_full_action_confirms_then_refunds_what_is_left(accepton, staf
 
     assert confirm.status_code == 200
     page = confirm.content.decode()
-    assert f"{first.pk}: 5000 USD" in page
-    assert f"{second.pk}: 2000 USD" in page
+    assert f"{first.pk}: $50.00" in page
+    assert f"{second.pk}: $20.00" in page
     assert remote_refunds(accepton, first) == []
 
     done = refunder.post(CHANGELIST, {**selection, "confirmed": "yes", "reason": "recall"})
@@ -229,7 +229,7 @@ def test_a_confirmation_refunds_once_however_often_it_is_posted(accepton, staff_
     first = refunder.post(refund_url(charge), posted)
     again = refunder.post(refund_url(charge), posted)  # a double click, a back-and-resubmit
 
-    assert messages_of(first) == [f"Refunded 1000 USD of {charge.pk}."]
+    assert messages_of(first) == [f"Refunded $10.00 of {charge.pk}."]
     # (The first post's message is still queued: this request was never followed by a GET.)
     assert any("changed since this refund was confirmed" in m for m in messages_of(again))
     assert remote_refunds(accepton, charge) == [1000]

@@ -169,4 +169,4 @@ def test_a_percentage_is_sent_in_the_accounts_scale_and_shown_as_a_percent(accep
     # The change page offers the percent again, and says what the code does.
     page = manager.get(change_url(promo))
     assert page.context["adminform"].form.initial["value"] == Decimal(20)
-    assert "20 % off: 10000 becomes 8000 (minor units)" in page.content.decode()
+    assert "20 % off: 100.00 becomes 80.00" in page.content.decode()

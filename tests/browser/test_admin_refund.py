@@ -35,10 +35,10 @@ def test_an_admin_refunds_part_of_a_charge_with_the_refund_button(store, page, d
     page.locator("#id_amount").fill("1500")
     page.locator("#id_reason").fill("Scratched nib")
     page.locator("input[type=submit][value=Continue]").click()
-    expect(page.locator(".accepton-confirm")).to_contain_text(f"Refund 1500 USD of {charge.pk}")
+    expect(page.locator(".accepton-confirm")).to_contain_text(f"Refund $15.00 of {charge.pk}")
     page.locator("input[type=submit][value='Yes, refund']").click()
 
-    expect(page.locator("ul.messagelist")).to_contain_text(f"Refunded 1500 USD of {charge.pk}.")
+    expect(page.locator("ul.messagelist")).to_contain_text(f"Refunded $15.00 of {charge.pk}.")
     expect(page.locator(".field-amount_refunded .readonly")).to_have_text("1500")
     expect(page.locator(".field-refunded img")).to_have_attribute("alt", "False")
     expect(page.locator("#refund_requests-group")).to_contain_text("Scratched nib")

@@ -1,0 +1,127 @@
+"""The admin shows money as money, finds charges the way people look for them, and hides what
+AcceptOn deleted until asked."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from django_accepton.models import Charge, Plan, Verification
+from django_accepton.money import describe_promo, format_money
+
+pytestmark = pytest.mark.django_db
+
+CHARGES = reverse("admin:django_accepton_charge_changelist")
+PLANS = reverse("admin:django_accepton_plan_changelist")
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "text"),
+    [
+        (4500, "usd", "$45.00"),
+        (1250, "jpy", "¥1,250"),
+        (1500, "kwd", "1.500 KWD"),
+        (990, "chf", "9.90 CHF"),
+        (None, "usd", ""),
+    ],
+)
+def test_minor_units_read_as_money(amount, currency, text):
+    assert format_money(amount, currency) == text
+
+
+def test_money_follows_the_active_locale(settings):
+    settings.USE_I18N = True
+    with translation.override("de"):
+        assert format_money(123456789, "eur") == "€1.234.567,89"
+        assert describe_promo("percentage", Decimal("12.50")) == "12,5 % off"
+
+
+@pytest.mark.parametrize(
+    ("promo_type", "value", "text"),
+    [
+        ("percentage", Decimal("15.000000"), "15 % off"),
+        ("amount", 500, "$5.00 off"),
+        ("fixed_price", 2000, "fixed price $20.00"),
+    ],
+)
+def test_a_promo_rule_reads_as_words(promo_type, value, text):
+    assert describe_promo(promo_type, value, "usd") == text
+
+
+def charge(pk: str, **fields) -> Charge:
+    return Charge.objects.create(
+        id=pk,
+        environment="sandbox",
+        amount=4500,
+        currency="usd",
+        verification=Verification.UNCLAIMED,
+        created=timezone.now(),
+        **fields,
+    )
+
+
+def test_the_charge_list_shows_money(superuser_client):
+    charge("chg_money1", amount_refunded=1500)
+
+    page = superuser_client.get(CHARGES).content.decode()
+
+    assert "$45.00" in page
+    assert "$15.00" in page
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("chg_ann", {"chg_ann1"}),  # the beginning of an id
+        ("ann@example", {"chg_ann1"}),  # the payer's email
+        ("Walnut", {"chg_bob1"}),  # words of the description
+        ("ch_remote9", {"chg_bob1"}),  # AcceptOn's processor id
+    ],
+)
+def test_charges_are_found_by_id_prefix_email_description_and_remote_id(
+    superuser_client, query, found
+):
+    charge("chg_ann1", metadata={"email": "Ann@Example.com"}, description="Ink pot")
+    charge(
+        "chg_bob1",
+        metadata={"email": "bob@example.com"},
+        description="Walnut desk",
+        remote_id="ch_remote9",
+    )
+
+    answer = superuser_client.get(CHARGES, {"q": query})
+
+    shown = {row.pk for row in answer.context["cl"].result_list}
+    assert shown == found
+
+
+def test_deleted_plans_are_hidden_until_asked_for(superuser_client):
+    Plan.objects.create(
+        id="pln_old",
+        environment="sandbox",
+        name="Gold",
+        amount=900,
+        currency="usd",
+        period_unit="month",
+        deleted_at=timezone.now(),
+    )
+    Plan.objects.create(
+        id="pln_new",
+        environment="sandbox",
+        name="Gold",
+        amount=900,
+        currency="usd",
+        period_unit="month",
+    )
+
+    default = superuser_client.get(PLANS)
+    deleted = superuser_client.get(PLANS, {"deleted": "yes"})
+    every = superuser_client.get(PLANS, {"deleted": "all"})
+
+    assert [row.pk for row in default.context["cl"].result_list] == ["pln_new"]
+    assert [row.pk for row in deleted.context["cl"].result_list] == ["pln_old"]
+    assert {row.pk for row in every.context["cl"].result_list} == {"pln_old", "pln_new"}
+    assert "$9.00" in default.content.decode()
