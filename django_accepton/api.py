@@ -64,8 +64,8 @@ def get_client() -> AcceptOn:
     base_url, secret_key = conf.base_url, conf.secret_key
     if conf.uses_embedded_sandbox:
         # The embedded sandbox makes its own keys; configured ones would only be refused.
-        base_url, _, made = _embedded()
-        secret_key = Secret(made)
+        base_url = _embedded()[0]
+        secret_key = Secret(_embedded()[2])
     if not secret_key:
         raise ImproperlyConfigured("ACCEPTON['SECRET_KEY'] is not set.")
     return AcceptOn(

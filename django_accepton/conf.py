@@ -101,7 +101,10 @@ class _Reader:
 
     def fail(self, check: str, name: str, expected: str) -> None:
         value = self.merged[name]
-        shown = type(value).__name__ if name.endswith("_KEY") else repr(value)[:80]
+        shown = repr(value)[:80]
+        if name.endswith("_KEY") or "skey_" in shown:
+            # A key pasted into the wrong setting is still a key: never printed.
+            shown = type(value).__name__
         self.problems.append((check, f"ACCEPTON[{name!r}] must be {expected}, not {shown}."))
 
     def text(self, name: str, check: str, *, optional: bool = True) -> str | None:
@@ -116,12 +119,20 @@ class _Reader:
             return None
         return value
 
-    def url(self, name: str, check: str) -> str | None:
+    def url(self, name: str, check: str, *, relative: bool = False) -> str | None:
         value = self.text(name, check)
         if value is None:
             return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        if relative and value.startswith("/") and not value.startswith("//"):
+            return value
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not one
+            host = (parts.hostname or "").encode("idna")
+        except (ValueError, UnicodeError):
+            host = b""
+            parts = urlsplit("")
+        if parts.scheme not in ("http", "https") or not host:
             self.fail(check, name, "an http(s) URL with a host, such as https://api.accepton.com")
             return None
         return value.rstrip("/")
@@ -144,7 +155,7 @@ class _Reader:
         value = self.merged["TIMEOUT"]
         pair = value if isinstance(value, list | tuple) else (value, value)
         if len(pair) == 2 and all(
-            isinstance(part, int | float) and not isinstance(part, bool) and part > 0
+            isinstance(part, int | float) and not isinstance(part, bool) and 0 < part < 86_400
             for part in pair
         ):
             return (float(pair[0]), float(pair[1]))
@@ -171,8 +182,8 @@ class _Reader:
 
     def choice(self, name: str, check: str, allowed: tuple[str, ...]) -> str | None:
         value = self.merged[name]
-        if value is None and DEFAULTS[name] is None:
-            return None
+        if value is None or value == "":  # unset (an empty environment variable, say)
+            return str(DEFAULTS[name]) if DEFAULTS[name] else None
         if value not in allowed:
             self.fail(check, name, f"one of {', '.join(map(repr, allowed))}")
             return str(DEFAULTS[name]) if DEFAULTS[name] else None
@@ -184,6 +195,8 @@ def _secret(value: object) -> Secret | None:
     local: an unusable value becomes ``None`` and the check reports it (accepton.E003)."""
     if value is None or value == "":
         return None
+    if isinstance(value, Secret):
+        return value
     try:
         return Secret(value)
     except ValueError:
@@ -202,7 +215,7 @@ def get_settings() -> AcceptOnSettings:
     merged = {**DEFAULTS, **{k: v for k, v in configured.items() if k != "SECRET_KEY"}}
     bad_key = configured.get("SECRET_KEY") not in (None, "") and secret_key is None
     configured = None
-    unknown = sorted(set(merged) - set(DEFAULTS))
+    unknown = sorted(str(name) for name in set(merged) - set(DEFAULTS))
     if unknown:
         raise SettingsError(
             [("accepton.E001", f"Unknown ACCEPTON settings: {', '.join(unknown)}.")]
@@ -225,7 +238,7 @@ def get_settings() -> AcceptOnSettings:
         secret_key=secret_key,
         public_key=read.text("PUBLIC_KEY", "accepton.E006"),
         base_url=read.url("BASE_URL", "accepton.E010"),
-        form_script_url=read.url("FORM_SCRIPT_URL", "accepton.E014"),
+        form_script_url=read.url("FORM_SCRIPT_URL", "accepton.E014", relative=True),
         timeout=read.timeout(),
         max_retries=read.integer("MAX_RETRIES", "accepton.E012", minimum=0),
         recurring_prefix=recurring_prefix.rstrip("/") or "/",

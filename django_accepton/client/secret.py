@@ -87,5 +87,8 @@ class Secret:
     def __reduce__(self) -> NoReturn:
         raise TypeError("A Secret is not pickled: pass the settings, not the key.")
 
+    def __getstate__(self) -> NoReturn:
+        raise TypeError("A Secret is not pickled: pass the settings, not the key.")
+
     def __deepcopy__(self, memo: dict[int, Any]) -> Secret:
         return self

@@ -6,6 +6,7 @@ import json
 import logging
 import random
 import time
+import traceback
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -213,6 +214,22 @@ class Transport:
                     request_method=method,
                     request_path=path,
                 )
+            except Exception as exc:  # noqa: BLE001 - anything else from requests or urllib3
+                # An invalid URL, an overflowing timeout...: requests lets these through as
+                # they are, and their frames hold the headers too.
+                self._log(method, path, type(exc).__name__, started, attempt)
+                failure = APIConnectionError(
+                    self.redact(f"The request could not be made: {type(exc).__name__}: {exc}"),
+                    request_sent=False,
+                    request_method=method,
+                    request_path=path,
+                )
+            except BaseException as exc:
+                # Raised on as it is (a signal, a task's time limit), with the variables of
+                # every frame below this one dropped first.
+                if exc.__traceback__ is not None and exc.__traceback__.tb_next is not None:
+                    traceback.clear_frames(exc.__traceback__.tb_next)
+                raise
             if failure is not None:
                 # Raised outside the handler, unchained: the frames of requests and urllib3
                 # below it hold the prepared headers, key included, and an error page or an
@@ -308,6 +325,9 @@ def _check_timeout(timeout: Timeout) -> None:
     if (
         not values
         or len(values) > 2
-        or any(isinstance(v, bool) or not isinstance(v, int | float) or v <= 0 for v in values)
+        or any(
+            isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v < 86_400
+            for v in values
+        )
     ):
         raise ValueError("timeout must be seconds > 0, or a (connect, read) pair of them")

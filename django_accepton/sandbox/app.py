@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import re
@@ -70,17 +71,19 @@ def _foreign_control(request: Request) -> SandboxError | None:
     with an ``Origin`` header; so a control that changes state needs a JSON body type (which a
     page can only send after a preflight, and the controls answer none) and, when a browser
     names an origin, the sandbox's own."""
-    origin = request.header("Origin")
-    if origin and origin != "null":
-        host = request.header("Host")
-        if urlsplit(origin).netloc.lower() != host.lower():
-            return SandboxError(
-                403, "forbidden_origin", "The test controls answer their own origin only."
-            )
-    elif origin == "null":
+    host = request.header("Host").lower()
+    if not _direct(host):
+        # A DNS name pointing here: DNS rebinding gives a page that name, and so the same
+        # origin as this port.
         return SandboxError(
-            403, "forbidden_origin", "The test controls answer their own origin only."
+            403,
+            "forbidden_host",
+            "The test controls answer requests to an IP address or localhost only.",
         )
+    origin = request.header("Origin")
+    if origin and urlsplit(origin).netloc.lower() != host:
+        # "null" (a sandboxed frame, a file) has no netloc: refused as well.
+        return SandboxError(403, "forbidden_origin", "The test controls answer their own origin.")
     if request.method in ("GET", "HEAD"):
         return None
     media_type = str(request.environ.get("CONTENT_TYPE", "")).split(";", 1)[0].strip().lower()
@@ -91,6 +94,21 @@ def _foreign_control(request: Request) -> SandboxError | None:
             "Test controls that change state take Content-Type: application/json only.",
         )
     return None
+
+
+def _direct(host: str) -> bool:
+    """``host`` (a Host header) is an IP address or localhost, not a DNS name."""
+    try:
+        name = urlsplit(f"//{host}").hostname or ""
+    except ValueError:
+        return False
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _without_cors(response: Response) -> Response:

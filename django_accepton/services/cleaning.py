@@ -12,15 +12,18 @@ So every ``*_row`` builder passes its row through :func:`clean_row` before it is
 - NUL characters are dropped and lone surrogates become U+FFFD, in text columns and in every
   string (keys included) of the JSON columns (``raw``, ``metadata``);
 - text is cut to its column's ``max_length``;
-- a primary key is never altered: one that is not storable as it is (or too long) raises
-  :class:`Unstorable`, and the caller counts that object as failed. Changing an id would make
-  a second object of it.
+- a primary key (or a code: a currency, a type, a choice) is never altered: one that is not
+  storable as it is (or too long) raises :class:`Unstorable`, and the caller counts that object
+  as failed. Changing an id would make a second object of it, and a cut currency another
+  currency; so does an integer beyond any database's or a number that is not one.
 
 The cleaned values are what the store sees; ``raw`` keeps everything else AcceptOn sent.
 """
 
 from __future__ import annotations
 
+import math
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.db import models
@@ -31,6 +34,10 @@ M = TypeVar("M", bound=models.Model)
 # (Python's own JSON decoder stops near 1,000 levels; nothing AcceptOn documents nests beyond 3.)
 MAX_DEPTH = 64
 TOO_DEEP = "[nested too deeply]"
+
+
+# Columns holding a code whose meaning a cut would change.
+CODES = frozenset({"currency", "period_unit", "promo_type"})
 
 
 class Unstorable(ValueError):
@@ -49,10 +56,13 @@ def clean_text(value: str) -> str:
 
 
 def clean_json(value: Any, depth: int = 0) -> Any:
-    """A copy of a decoded JSON value whose strings (keys too) are :func:`clean_text`'d and
-    whose nesting stops at :data:`MAX_DEPTH`."""
+    """A copy of a decoded JSON value whose strings (keys too) are :func:`clean_text`'d, whose
+    nesting stops at :data:`MAX_DEPTH`, and whose non-finite numbers (``NaN``, which Python's
+    decoder accepts and no database's JSON does) are ``None``."""
     if isinstance(value, str):
         return clean_text(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, dict):
         if depth >= MAX_DEPTH:
             return TOO_DEEP
@@ -73,10 +83,23 @@ def clean_row(row: M, *, keys: tuple[str, ...] = (), repair_keys: bool = False) 
         value = getattr(row, field.attname)
         if isinstance(field, models.JSONField):
             setattr(row, field.attname, clean_json(value))
+        elif isinstance(value, int) and not isinstance(value, bool):
+            if not -(2**63) <= value < 2**63:
+                raise Unstorable(f"{field.name} {value} is beyond any database's integers.")
+        elif isinstance(value, Decimal) and not value.is_finite():
+            raise Unstorable(f"{field.name} {value} is not a number.")
         elif isinstance(value, str):
             cleaned = clean_text(value)
             limit = getattr(field, "max_length", None)
-            is_key = field.primary_key or field.unique or field.is_relation or field.name in keys
+            # A code (a currency, a type, a period) cut short would be another code.
+            is_key = (
+                field.primary_key
+                or field.unique
+                or field.is_relation
+                or bool(field.choices)
+                or field.name in keys
+                or field.name in CODES
+            )
             if is_key and not repair_keys:
                 if cleaned != value or (limit and len(value) > limit):
                     raise Unstorable(

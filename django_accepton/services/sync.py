@@ -39,7 +39,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from django.db import DatabaseError, connection, models, transaction
+from django.db import DataError, IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -631,7 +631,7 @@ def _upsert(spec: _Spec, rows: list[models.Model]) -> set[str]:
     try:
         with whole:
             manager.bulk_create(rows, **options)
-    except DatabaseError as exc:
+    except (DataError, IntegrityError) as exc:
         logger.warning("A %s page was refused whole (%s); writing it row by row", spec.name, exc)
     else:
         return set()
@@ -640,7 +640,10 @@ def _upsert(spec: _Spec, rows: list[models.Model]) -> set[str]:
         try:
             with transaction.atomic():
                 manager.bulk_create([row], **options)
-        except DatabaseError as exc:
+        except (DataError, IntegrityError) as exc:
+            # What this row holds is refused. Anything else (a lock timeout, a lost
+            # connection) says nothing about the row: it stops the run, which then is not
+            # recorded as a success.
             key = str(getattr(row, spec.key_field))
             refused.add(key)
             logger.warning("%s %s could not be stored: %s", spec.name, key, exc)

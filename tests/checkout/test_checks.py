@@ -133,6 +133,10 @@ STAGING = {"ENVIRONMENT": "staging", "SECRET_KEY": SECRET, "PUBLIC_KEY": PUBLIC}
         ("PROMO_PERCENT_SCALE", "percentage", "accepton.E019"),
         ("SANDBOX_DIALECT", "friendly", "accepton.E020"),
         ("SECRET_KEY", "skey_ 123", "accepton.E004"),
+        ("BASE_URL", "https://staging-checkout..accepton.com", "accepton.E010"),
+        ("BASE_URL", "http://[::1", "accepton.E010"),
+        ("BASE_URL", "http://127.0.0.1:99999", "accepton.E010"),
+        ("TIMEOUT", float("inf"), "accepton.E011"),
     ],
 )
 def test_each_unusable_setting_is_its_own_clean_error(settings, setting, value, expected):
@@ -151,3 +155,15 @@ def check_settings_with(settings, value):
 def test_several_unusable_settings_are_all_reported(settings):
     messages = check_settings_with(settings, {**STAGING, "TIMEOUT": 0, "MAX_RETRIES": -1})
     assert [message.id for message in messages] == ["accepton.E011", "accepton.E012"]
+
+
+def test_a_key_pasted_into_another_setting_is_never_printed(settings):
+    messages = check_settings_with(settings, {**STAGING, "BASE_URL": "skey_" + "4" * 28})
+    assert [message.id for message in messages] == ["accepton.E010"]
+    assert "4444" not in messages[0].msg
+
+
+def test_odd_names_and_empty_choices_are_clean_answers(settings):
+    assert [m.id for m in check_settings_with(settings, {**STAGING, 1: "x"})] == ["accepton.E001"]
+    assert check_settings_with(settings, {**STAGING, "SANDBOX_DIALECT": ""}) == []
+    assert check_settings_with(settings, {**STAGING, "FORM_SCRIPT_URL": "/static/a.js"}) == []

@@ -325,3 +325,23 @@ def test_the_controls_send_no_cors_headers_and_grant_no_preflight(accepton_sandb
     assert reset.status_code == 200  # the sandbox's own origin
     # The API keeps CORS: the hosted form on another origin needs it.
     assert api.get("/v1/charges").headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_a_dns_name_pointing_at_the_sandbox_is_refused(accepton_sandbox):
+    # DNS rebinding: a page on rebind.evil.example, resolved to 127.0.0.1, is same-origin.
+    api = Api(accepton_sandbox)
+    api.token()
+    port = api.url.rsplit(":", 1)[1]
+    named = f"rebind.evil.example:{port}"
+
+    answer = requests.post(
+        f"{api.url}/__sandbox__/reset",
+        json={},
+        headers={"Host": named, "Origin": f"http://{named}"},
+        timeout=TIMEOUT,
+    )
+    state = requests.get(f"{api.url}/__sandbox__/state", headers={"Host": named}, timeout=TIMEOUT)
+
+    assert answer.status_code == 403
+    assert state.status_code == 403
+    assert _tokens(api) == 1

@@ -3,11 +3,13 @@ captures, whatever the settings mistake or the network failure behind the error.
 
 from __future__ import annotations
 
+import re
 import socket
 import types
 from typing import Any
 
 import pytest
+import responses
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from django.urls import reverse
@@ -35,6 +37,8 @@ MISTAKES: dict[str, dict[str, Any]] = {
     "non-numeric timeout": {"TIMEOUT": "thirty"},
     "non-numeric cache ttl": {"TOKEN_CACHE_TTL": "soon"},
     "key with a space": {"SECRET_KEY": KEY[:10] + " " + KEY[10:]},
+    "empty host label": {"BASE_URL": "https://staging-checkout..accepton.com"},
+    "infinite timeout": {"TIMEOUT": float("inf")},
 }
 
 
@@ -112,3 +116,15 @@ def test_an_unreachable_acceptOn_shows_no_key_on_the_debug_page(settings, db):
         get_client().tokens.create(amount=100, currency="usd", description="x")
     assert KEY[5:] not in every_variable(info.value)
     assert repr(get_settings().secret_key) == "Secret('skey_…c0de')"  # masked, recognisable
+
+
+def test_an_unexpected_error_inside_requests_shows_no_key(settings, db):
+    settings.ACCEPTON = {"ENVIRONMENT": "staging", "SECRET_KEY": KEY, "PUBLIC_KEY": PUBLIC}
+    with responses.RequestsMock() as mock:
+        # Not a RequestException: requests lets such errors through as they are.
+        mock.post(re.compile(r".*/v1/tokens"), body=ValueError("label empty or too long"))
+        with pytest.raises(APIConnectionError) as info:
+            get_client().tokens.create(amount=100, currency="usd", description="x")
+    assert info.value.__cause__ is None
+    assert info.value.__context__ is None
+    assert KEY[5:] not in every_variable(info.value)

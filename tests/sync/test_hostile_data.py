@@ -245,3 +245,36 @@ def test_a_cleaned_object_is_unchanged_on_the_next_sync(accepton):
 
     assert (charges.updated, charges.unchanged) == (0, 1)
     assert (subscriptions.updated, subscriptions.unchanged) == (0, 1)
+
+
+def test_a_code_is_never_cut_into_another_code(accepton):
+    page = listing(
+        [charge_json("chg_one", 100), charge_json("chg_coin", 100) | {"currency": "usdc"}]
+    )
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_passthru(accepton.url)
+        mock.get(re.compile(re.escape(accepton.url) + r"/v1/charges(\?.*)?$"), json=page)
+        result = sync_charges(full=True)
+
+    assert (result.created, result.failed) == (1, 1)
+    assert not Charge.objects.filter(pk="chg_coin").exists()
+
+
+def test_a_database_that_fails_is_not_a_bad_row_and_the_run_is_no_success(accepton, monkeypatch):
+    from django.db import OperationalError
+    from django.db.models import QuerySet
+
+    from django_accepton.models import SyncState
+    from django_accepton.services.sync import SyncError
+
+    paid(accepton, "ann@example.com")
+
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(QuerySet, "bulk_create", locked)
+    with pytest.raises((OperationalError, SyncError)):
+        sync_charges(full=True)
+
+    state = SyncState.objects.get(resource="charges")
+    assert state.last_success_started_at is None
