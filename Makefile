@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # SQLite first; PostgreSQL too when POSTGRES_URL names a server (CI always sets it).
 SQLITE_URL := sqlite:///$(CURDIR)/tests/test.sqlite3
 
-.PHONY: demo test install lint typecheck migrations-check pytest docs screenshots proofs bench clean
+.PHONY: demo test install lint typecheck migrations-check pytest docs screenshots proofs bench package-check clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -68,7 +68,18 @@ $(BIN)/.bench-installed: pyproject.toml $(BIN)/.installed
 bench: $(BIN)/.bench-installed
 	$(BIN)/python -m benchmarks --write docs/performance.md $(BENCH_ARGS)
 
-test: lint typecheck migrations-check docs pytest
+# The wheel as a user installs it: built, its metadata checked, installed into a new virtualenv
+# with the core requirements only (no extras), and run there (tests/package/smoke.py).
+PACKAGE_DIR := $(CURDIR)/build/package-check
+package-check: install
+	rm -rf $(PACKAGE_DIR) && mkdir -p $(PACKAGE_DIR)
+	$(BIN)/python -m pip wheel -q --no-deps --progress-bar off -w $(PACKAGE_DIR)/dist .
+	$(BIN)/twine check --strict $(PACKAGE_DIR)/dist/*.whl
+	$(PYTHON) -m venv $(PACKAGE_DIR)/venv
+	$(PACKAGE_DIR)/venv/bin/python -m pip install -q --progress-bar off $(PACKAGE_DIR)/dist/*.whl
+	cd $(PACKAGE_DIR) && $(PACKAGE_DIR)/venv/bin/python $(CURDIR)/tests/package/smoke.py
+
+test: lint typecheck migrations-check docs package-check pytest
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache docs/_build tests/*.sqlite3
+	rm -rf $(VENV) .mypy_cache .ruff_cache docs/_build build tests/*.sqlite3

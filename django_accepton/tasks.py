@@ -14,7 +14,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from celery import chord, shared_task
+try:
+    from celery import chord, shared_task
+except ImportError as exc:  # pragma: no cover - exercised by the wheel smoke test
+    raise ImportError(
+        "django_accepton.tasks needs Celery: pip install 'django-accepton[celery]'."
+    ) from exc
 
 from django_accepton.api import require_store_account
 from django_accepton.models import SyncResource

@@ -1,12 +1,22 @@
+from importlib.util import find_spec
+from typing import Any
+
 from django.urls import path
 
 from django_accepton import views
 
 app_name = "accepton"
 
+if find_spec("rest_framework") is not None:
+    from django_accepton.api_views import ChargeCallbackView
+
+    verify: Any = ChargeCallbackView.as_view()
+else:  # the drf extra is not installed: the route says so
+    verify = views.json_route_unavailable
+
 urlpatterns = [
     path("return/", views.charge_return, name="return"),
-    path("api/charges/verify/", views.ChargeCallbackView.as_view(), name="verify"),
+    path("api/charges/verify/", verify, name="verify"),
     path("paid/", views.paid, name="success"),
     path("failed/", views.failed, name="failure"),
     path("confirming/", views.confirming, name="pending"),

@@ -6,26 +6,15 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
-from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
-from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
-from rest_framework.permissions import AllowAny
-from rest_framework.request import Request
-from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from django_accepton.conf import get_settings
 from django_accepton.form_response import charge_id_from_response
 from django_accepton.models import Charge, TransactionToken, Verification
 from django_accepton.outcomes import destination, outcome_ids
-from django_accepton.serializers import ChargeSubmissionSerializer, VerificationSerializer
 from django_accepton.services.verification import (
     InvalidSubmission,
     Reason,
@@ -102,85 +91,15 @@ def charge_return(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(destination(result))
 
 
-class CsrfEnforcingSessionAuthentication(SessionAuthentication):
-    """Session authentication that checks CSRF for anonymous customers too.
-
-    DRF checks CSRF only for logged-in users; a checkout endpoint must refuse cross-site posts
-    from everyone.
-    """
-
-    def authenticate(self, request: Request) -> tuple[Any, None] | None:
-        self.enforce_csrf(request)
-        user = getattr(request._request, "user", None)
-        if user is None or not user.is_active:
-            return None
-        return (user, None)
-
-
-def _result_status(result: VerificationResult) -> int:
-    if result.ok or result.paid:
-        return status.HTTP_200_OK
-    if result.pending:
-        return status.HTTP_202_ACCEPTED
-    if result.reason in (Reason.ALREADY_CLAIMED, Reason.TOKEN_ALREADY_FULFILLED):
-        return status.HTTP_409_CONFLICT
-    if result.reason is Reason.UNKNOWN_TOKEN:
-        return status.HTTP_400_BAD_REQUEST
-    return status.HTTP_422_UNPROCESSABLE_ENTITY
-
-
-class BoundedJSONParser(JSONParser):
-    """DRF's JSON parser, with JSON nested too deep for Python's decoder a 400, not a 500."""
-
-    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise ParseError("JSON parse error - nested too deeply.") from None
-
-
-@method_decorator(transaction.non_atomic_requests, name="dispatch")
-class ChargeCallbackView(APIView):
-    """The route the page's success callback posts ``{charge_id, token}`` to (outside
-    ``ATOMIC_REQUESTS``, like ``charge_return``)."""
-
-    authentication_classes = (CsrfEnforcingSessionAuthentication,)
-    permission_classes = (AllowAny,)
-    parser_classes = (BoundedJSONParser,)
-
-    @extend_schema(
-        operation_id="accepton_verify_charge",
-        summary="Verify a charge the AcceptOn form reports as paid",
-        request=ChargeSubmissionSerializer,
-        responses={
-            200: VerificationSerializer,
-            202: OpenApiResponse(VerificationSerializer, "AcceptOn unreachable: pending"),
-            400: OpenApiResponse(description="Malformed input or unknown token; nothing changed"),
-            403: OpenApiResponse(description="Missing or wrong CSRF token"),
-            409: OpenApiResponse(VerificationSerializer, "Charge or token already used"),
-            422: OpenApiResponse(VerificationSerializer, "The charge does not pay for the token"),
+def json_route_unavailable(request: HttpRequest) -> HttpResponse:
+    """The JSON route when djangorestframework is not installed (it is the ``drf`` extra)."""
+    return JsonResponse(
+        {
+            "detail": "This route needs djangorestframework: "
+            "pip install 'django-accepton[drf]' and add 'rest_framework' to INSTALLED_APPS."
         },
+        status=501,
     )
-    def post(self, request: Request) -> Response:
-        submission = ChargeSubmissionSerializer(data=request.data)
-        submission.is_valid(raise_exception=True)
-        try:
-            result = _submit(
-                request._request,
-                submission.validated_data["charge_id"],
-                submission.validated_data["token"],
-            )
-        except InvalidSubmission as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
-        body = {
-            "reason": result.reason.value,
-            "paid": result.ok or result.paid,
-            "pending": result.pending,
-            "charge_id": result.charge_id,
-            "token": result.token_id,
-            "redirect_url": destination(result),
-        }
-        return Response(body, status=_result_status(result))
 
 
 def _context(request: HttpRequest) -> dict[str, Any]:

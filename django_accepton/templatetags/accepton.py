@@ -13,6 +13,7 @@ import logging
 import re
 import secrets
 from collections.abc import Callable
+from importlib.util import find_spec
 from typing import Any
 
 from django import template
@@ -114,6 +115,11 @@ def _render(
 ) -> SafeString:
     request = context.get("request")
     fields = _additional_fields(additional_fields, tag)
+    if verify_in_page and find_spec("rest_framework") is None:
+        raise template.TemplateSyntaxError(
+            f"{tag}: verify_in_page posts to the JSON route, which needs djangorestframework: "
+            "pip install 'django-accepton[drf]'."
+        )
     _check_name(tag, "success_callback", success_callback, JS_NAME_RE)
     _check_name(tag, "target", target, ELEMENT_ID_RE)
     try:
