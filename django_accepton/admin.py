@@ -24,13 +24,15 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import quote, unquote
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
+from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -46,6 +48,7 @@ from django_accepton.models import (
     RefundRequest,
     Subscription,
     SyncState,
+    TransactionToken,
 )
 from django_accepton.money import describe_promo, format_money
 from django_accepton.services import attention
@@ -172,6 +175,58 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _target_link(token: TransactionToken | None) -> str:
+    """What a token was minted for, linked to its admin page where it has one."""
+    if token is None:
+        return "-"
+    if token.content_type_id and token.object_id:
+        content_type = token.content_type
+        assert content_type is not None
+        label = f"{content_type.name} {token.object_id}"
+        try:
+            url = reverse(
+                f"admin:{content_type.app_label}_{content_type.model}_change",
+                args=[quote(token.object_id)],
+            )
+        except NoReverseMatch:
+            return label
+        return format_html('<a href="{}">{}</a>', url, label)
+    return token.reference or "-"
+
+
+class AcceptOnChargesMixin:
+    """For a store's own model admin: the AcceptOn charges of the tokens minted for an object
+    (an order, say), each linked to its page in the AcceptOn admin.
+
+    ``class OrderAdmin(AcceptOnChargesMixin, admin.ModelAdmin): readonly_fields =
+    ("accepton_charges", …)``
+    """
+
+    @admin.display(description=_("AcceptOn charges"))
+    def accepton_charges(self, obj: Any) -> str:
+        if obj is None or obj.pk is None:
+            return "-"
+        content_type = ContentType.objects.get_for_model(obj)
+        charges = Charge.objects.filter(
+            token__content_type=content_type, token__object_id=str(obj.pk)
+        ).order_by("-created")[:20]
+        if not charges:
+            return "-"
+        return format_html_join(
+            ", ",
+            '<a href="{}">{}</a> ({}, {})',
+            (
+                (
+                    reverse("admin:django_accepton_charge_change", args=[quote(charge.pk)]),
+                    charge.pk,
+                    format_money(charge.amount, charge.currency),
+                    charge.get_verification_display(),
+                )
+                for charge in charges
+            ),
+        )
+
+
 class DeletedFilter(admin.SimpleListFilter):
     """Plans and promo codes AcceptOn no longer has are hidden unless asked for: a deleted
     plan listed beside its successor of the same name looks like a duplicate."""
@@ -256,6 +311,12 @@ class ChargeAdmin(ReadOnlyAdmin):
 
     def has_refund_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("django_accepton.refund_charge")
+
+    readonly_fields = ("paid_for",)
+
+    @admin.display(description=_("paid for"))
+    def paid_for(self, obj: Charge) -> str:
+        return _target_link(obj.token)
 
     @admin.display(description=_("charged"), ordering="amount")
     def charged(self, obj: Charge) -> str:
@@ -365,6 +426,12 @@ class ChargeAdmin(ReadOnlyAdmin):
                 expected_refunded=expected_refunded,
             )
         except RefundOutcomeUnknown as exc:
+            self.log_change(
+                request,
+                charge,
+                f"Refund of {format_money(amount, charge.currency)} asked; AcceptOn's answer "
+                "was lost (reserved until reconciled).",
+            )
             self.message_user(
                 request,
                 _(
@@ -382,6 +449,12 @@ class ChargeAdmin(ReadOnlyAdmin):
         except RefundError as exc:
             self.message_user(request, f"{charge.pk}: {exc.message}", messages.ERROR)
             return False
+        self.log_change(
+            request,
+            charge,
+            f"Refunded {format_money(amount, charge.currency)} on AcceptOn"
+            + (f": {reason}" if reason else "."),
+        )
         self.message_user(
             request,
             _("Refunded %(amount)s of %(charge)s.")
@@ -427,9 +500,11 @@ class ChargeAdmin(ReadOnlyAdmin):
         permissions=["refund"],
     )
     def mark_settled(self, request: HttpRequest, queryset: QuerySet[Charge]) -> None:
-        settled = sum(
-            attention.settle(charge, note=f"by {request.user}") for charge in queryset.iterator()
-        )
+        settled = 0
+        for charge in queryset.iterator():
+            if attention.settle(charge, note=f"by {request.user}"):
+                settled += 1
+                self.log_change(request, charge, "Marked settled (paid but not fulfilled).")
         self.message_user(
             request,
             ngettext(
@@ -437,6 +512,26 @@ class ChargeAdmin(ReadOnlyAdmin):
             )
             % {"count": settled},
         )
+
+
+# ----- tokens -----------------------------------------------------------------------------------
+
+
+@admin.register(TransactionToken)
+class TransactionTokenAdmin(ReadOnlyAdmin):
+    list_display = ("id", "price", "description", "target", "consumed_at", "created", "environment")
+    list_filter = ("environment", "sold_once", ("consumed_at", admin.EmptyFieldListFilter))
+    list_select_related = ("content_type",)
+    search_fields = ("^id", "description", "=reference")
+    ordering = ("-created",)
+
+    @admin.display(description=_("price"), ordering="amount")
+    def price(self, obj: TransactionToken) -> str:
+        return format_money(obj.amount, obj.currency)
+
+    @admin.display(description=_("minted for"))
+    def target(self, obj: TransactionToken) -> str:
+        return _target_link(obj)
 
 
 # ----- refunds ----------------------------------------------------------------------------------
@@ -686,6 +781,7 @@ class SubscriptionAdmin(ReadOnlyAdmin):
                 self.message_user(request, str(exc), messages.ERROR)
             else:
                 cancelled += 1
+                self.log_change(request, subscription, "Cancelled on AcceptOn.")
         if cancelled:
             self.message_user(
                 request,

@@ -7,6 +7,7 @@ the admin's ``save_model`` then only takes the row the service already wrote.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -105,8 +106,24 @@ class _PushedToAcceptOn(forms.ModelForm):  # type: ignore[type-arg]
             self.pushed = self.push()
         except AcceptOnError as exc:
             self.add_error(None, _("AcceptOn refused the change: %s") % exc.message)
-        except (EnvironmentMismatch, ValueError) as exc:
+        except EnvironmentMismatch as exc:
             self.add_error(None, str(exc))
+        except ValueError as exc:
+            field, message = _placed(str(exc), list(self.fields))
+            self.add_error(field, message)
+
+
+def _placed(message: str, fields: list[str]) -> tuple[str | None, str]:
+    """Where a service's ``ValueError`` belongs on the form: under the field it names (the
+    services name their parameter first, ``value must be …``), in words, without the Python
+    ``repr`` of the value that it ends with."""
+    text = re.sub(r",? got .*$", "", message).strip()
+    text = text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+    words = re.findall(r"[a-z_]+", message.lower())
+    for field in fields:
+        if field in words[:4]:
+            return field, text
+    return None, text
 
 
 class PromoCodeForm(_PushedToAcceptOn):
@@ -145,6 +162,12 @@ class PromoCodeForm(_PushedToAcceptOn):
                 )
             elif value > 100:
                 self.add_error("value", _("A percentage is at most 100."))
+        elif (
+            data.get("promo_type") in ("amount", "fixed_price")
+            and value is not None
+            and (value != value.to_integral_value() or value < 0)
+        ):
+            self.add_error("value", _("Whole minor units (cents), 0 or more: 1050 is 10.50."))
         return data
 
     def push(self) -> PromoCode:

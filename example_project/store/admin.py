@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from django_accepton.admin import AcceptOnChargesMixin
 from store.models import Membership, Order, Product
 from store.money import format_money
 
@@ -18,8 +19,9 @@ class ProductAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Orders are changed by payments, not by hand: the admin shows them."""
+class OrderAdmin(AcceptOnChargesMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    """Orders are changed by payments, not by hand: the admin shows them, with the AcceptOn
+    charges that paid (or tried to pay) each one."""
 
     list_display = ("__str__", "product", "amount_display", "status", "charge_id", "created")
     list_filter = ("status",)
@@ -35,6 +37,7 @@ class OrderAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "charge_id",
         "created",
         "paid_at",
+        "accepton_charges",
     )
 
     @admin.display(description="Amount", ordering="amount")

@@ -125,3 +125,48 @@ def test_deleted_plans_are_hidden_until_asked_for(superuser_client):
     assert [row.pk for row in deleted.context["cl"].result_list] == ["pln_old"]
     assert {row.pk for row in every.context["cl"].result_list} == {"pln_old", "pln_new"}
     assert "$9.00" in default.content.decode()
+
+
+def test_an_order_and_its_charges_link_to_each_other(superuser_client, accepton):
+    from django.contrib.admin.utils import quote
+    from store.models import Order, Product
+
+    from django_accepton.services.verification import verify_charge
+    from tests.checkout.conftest import pay, render_form, token_in
+
+    product = Product.objects.create(slug="pen", name="Pen", price=4500)
+    order = Order.objects.create(product=product, amount=4500, currency="usd")
+    token_id = token_in(render_form(order))
+    charge_id = pay(accepton, token_id).json()["id"]
+    assert verify_charge(charge_id, token_id).ok
+
+    charge_page = superuser_client.get(
+        reverse("admin:django_accepton_charge_change", args=[quote(charge_id)])
+    ).content.decode()
+    order_page = superuser_client.get(
+        reverse("admin:store_order_change", args=[order.pk])
+    ).content.decode()
+    token_page = superuser_client.get(reverse("admin:django_accepton_transactiontoken_changelist"))
+
+    assert reverse("admin:store_order_change", args=[order.pk]) in charge_page
+    assert reverse("admin:django_accepton_charge_change", args=[quote(charge_id)]) in order_page
+    assert token_id in token_page.content.decode()
+
+
+def test_admin_refunds_and_cancellations_leave_history(superuser_client, accepton):
+    from django.contrib.admin.models import LogEntry
+
+    from tests.mirror.helpers import verified_charge
+
+    charge_row = verified_charge(accepton, 4000, order="9")
+    from django.contrib.admin.utils import quote
+
+    url = reverse("admin:django_accepton_charge_refund", args=[quote(charge_row.pk)])
+    first = superuser_client.post(url, {"amount": 1000, "reason": "broken"})
+    confirmation = first.context["confirmation"]
+    superuser_client.post(
+        url, {"amount": 1000, "reason": "broken", "confirmed": "on", "confirmation": confirmation}
+    )
+
+    entry = LogEntry.objects.get(object_id=charge_row.pk)
+    assert entry.get_change_message() == "Refunded $10.00 on AcceptOn: broken"
