@@ -93,7 +93,10 @@ def test_a_value_acceptOn_would_refuse_is_caught_before_sending(accepton, manage
     answer = manager.post(ADD, {"name": "HALF", "promo_type": "amount", "value": "10.5"})
 
     assert answer.status_code == 200
-    assert "whole minor units" in answer.content.decode()
+    # Under the field, in words.
+    assert answer.context["adminform"].form.errors["value"] == [
+        "Whole minor units (cents), 0 or more: 1050 is 10.50."
+    ]
     assert remote_codes(accepton) == {}
 
 
