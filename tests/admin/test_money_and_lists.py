@@ -170,3 +170,25 @@ def test_admin_refunds_and_cancellations_leave_history(superuser_client, accepto
 
     entry = LogEntry.objects.get(object_id=charge_row.pk)
     assert entry.get_change_message() == "Refunded $10.00 on AcceptOn: broken"
+
+
+def test_the_filtered_charge_list_exports_as_csv_streamed(superuser_client):
+    import csv
+    import io
+
+    charge("chg_exp1", metadata={"email": '=HYPERLINK("http://evil")'}, description="Ink pot")
+    charge("chg_exp2", description="Walnut desk")
+
+    page = superuser_client.get(CHARGES, {"q": "Ink"}).content.decode()
+    answer = superuser_client.get(reverse("admin:django_accepton_charge_export"), {"q": "Ink"})
+
+    assert 'class="accepton-export"' in page
+    assert answer.streaming
+    rows = list(csv.DictReader(io.StringIO(b"".join(answer.streaming_content).decode())))
+    assert [row["id"] for row in rows] == ["chg_exp1"]
+    assert rows[0]["amount"] == "45.00"
+    assert rows[0]["email"].startswith("'=")  # never a formula in a spreadsheet
+
+
+def test_exporting_needs_the_view_permission(staff_client):
+    assert staff_client().get(reverse("admin:django_accepton_charge_export")).status_code == 403
