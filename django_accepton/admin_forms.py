@@ -137,7 +137,7 @@ class PromoCodeForm(_PushedToAcceptOn):
         help_texts = {
             "value": _(
                 "Amount off and fixed price in minor units (1050 is 10.50); a percentage as a "
-                "percent: 15 for 15 % off."
+                "percent: 15 for 15 percent off."
             )
         }
 
@@ -155,9 +155,9 @@ class PromoCodeForm(_PushedToAcceptOn):
                 self.add_error(
                     "value",
                     _(
-                        "Type the percentage as a percent (15 for 15 % off). A value of 1 or "
-                        "less reads as 100 % off or as 1 % depending on how AcceptOn reads "
-                        "it, so it is refused."
+                        "Type the percentage as a percent (15 for 15 percent off). A value of 1 "
+                        "or less reads as 100 percent off or as 1 percent depending on how "
+                        "AcceptOn reads it, so it is refused."
                     ),
                 )
             elif value > 100:

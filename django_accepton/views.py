@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -86,7 +87,7 @@ def charge_return(request: HttpRequest) -> HttpResponse:
         return _bad_request(request, str(exc))
     if result.reason is Reason.UNKNOWN_TOKEN:
         return _bad_request(
-            request, "This payment form has expired or does not belong to this store."
+            request, _("This payment form has expired or does not belong to this store.")
         )
     return HttpResponseRedirect(destination(result))
 

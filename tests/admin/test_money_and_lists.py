@@ -36,7 +36,7 @@ def test_money_follows_the_active_locale(settings):
     settings.USE_I18N = True
     with translation.override("de"):
         assert format_money(123456789, "eur") == "€1.234.567,89"
-        assert describe_promo("percentage", Decimal("12.50")) == "12,5 % off"
+        assert describe_promo("percentage", Decimal("12.50")) == "12,5 % Rabatt"
 
 
 @pytest.mark.parametrize(

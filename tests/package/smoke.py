@@ -68,4 +68,10 @@ except ImportError as exc:
 else:
     raise AssertionError("django_accepton.tasks imported without Celery")
 
+# The German locale ships compiled.
+from django.utils import translation  # noqa: E402
+
+with translation.override("de"):
+    assert translation.gettext("Payment received") == "Zahlung erhalten"
+
 print(f"package smoke test passed on Python {sys.version.split()[0]}, Django {django.__version__}")
