@@ -59,10 +59,11 @@ TO_DELIVER = Q(
 )
 
 
-def deliver(charge_id: str) -> bool:
+def deliver(charge_id: str, *, charge: Charge | None = None) -> bool:
     """Send ``charge_verified`` for a verified, unfulfilled charge; ``True`` once every receiver
     returned. ``False`` when another delivery holds the charge, it is fulfilled already, or a
-    receiver raised (then logged, kept on the row, and tried again later)."""
+    receiver raised (then logged, kept on the row, and tried again later). ``charge``: the row
+    as the verdict just committed it (with its token), which spares reading it again."""
     now = timezone.now()
     taken = (
         Charge.objects.filter(TO_DELIVER, pk=charge_id)
@@ -71,7 +72,11 @@ def deliver(charge_id: str) -> bool:
     )
     if not taken:
         return False
-    charge = Charge.objects.select_related("token").get(pk=charge_id)
+    if charge is None:
+        charge = Charge.objects.select_related("token").get(pk=charge_id)
+    else:
+        charge.delivery_started_at = now
+        charge.delivery_attempts += 1
     answers = signals.charge_verified.send_robust(Charge, charge=charge, token=charge.token)
     failures = [(receiver, error) for receiver, error in answers if isinstance(error, Exception)]
     for receiver, error in failures:

@@ -42,13 +42,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -169,8 +170,11 @@ def verify_charge(
     customer = token.user or (user if getattr(user, "is_authenticated", False) else None)
     # Whatever the verdict, no page may hand this token out again.
     tokens.forget_token(token)
+    # The claim is one INSERT, committed on its own; a savepoint only inside a caller's
+    # transaction, which a refused INSERT would otherwise leave unusable.
+    claim = transaction.atomic() if connection.in_atomic_block else nullcontext()
     try:
-        with transaction.atomic():
+        with claim:
             Charge.objects.create(
                 id=charge_id,
                 environment=environment,
@@ -421,9 +425,9 @@ def _confirm(charge_id: str, token: TransactionToken) -> VerificationResult:
         else:
             locked_token = TransactionToken.objects.select_for_update().get(pk=token.pk)
         reason = _judge(remote, locked_token, discounted)
+        # Whether the order was paid through another token is the unique sale key's to say,
+        # when the verdict is written (_record_sale): no query for it on every sale.
         sale = sale_key(locked_token)
-        if reason is Reason.OK and sale and _sold(sale, charge_id):
-            reason = Reason.ORDER_ALREADY_PAID
         subscription = None
         if reason is Reason.OK and locked_token.is_recurring:
             # The first payment of a subscription no charge is linked to yet; anything else
@@ -441,7 +445,8 @@ def _confirm(charge_id: str, token: TransactionToken) -> VerificationResult:
         if reason is not Reason.OK:
             _record_refusal(charge, remote, reason)
         if reason is Reason.OK:
-            transaction.on_commit(lambda: fulfilment.deliver(charge_id))
+            charge.token = locked_token  # the receivers get both without another query
+            transaction.on_commit(lambda: fulfilment.deliver(charge_id, charge=charge))
         else:
             _send_rejected(charge_id, locked_token, reason, charge)
     if reason is not Reason.OK:
@@ -490,8 +495,10 @@ def _record_sale(
     charge.sale_key = sale
     charge.promo_code = cleaning.clean_text(promo_code or "")[:255]
     charge.subscription = subscription
+    # A savepoint only where the sale key may refuse the row: the verdict's transaction goes on.
+    guard = transaction.atomic() if sale else nullcontext()
     try:
-        with transaction.atomic():
+        with guard:
             charge.save()
     except IntegrityError:
         if not sale or not _sold(sale, charge.pk):
