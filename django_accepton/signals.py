@@ -29,8 +29,10 @@ Changes AcceptOn reports, sent after commit, once per change, whichever way the 
 of it (``source``: ``"service"`` for a call of the package's services, the admin's included,
 ``"checkout"``, ``"sync"`` or ``"reconciliation"``; see :mod:`django_accepton.services.changes`):
 
-``subscription_created(sender=Subscription, subscription, source)``
+``subscription_created(sender=Subscription, subscription, initial, source)``
     A subscription appeared: a first payment through the checkout, or one the sync found.
+    ``initial`` is true when the sync found it on its first successful run of subscriptions
+    (an account the package was just installed on): it existed before, it is not new.
 ``subscription_renewed(sender=Subscription, subscription, charge, source)``
     The sync found a renewal: a charge AcceptOn made billing the subscription again, now linked
     to it (``charge.renewal_of``; see :mod:`django_accepton.services.renewals`).

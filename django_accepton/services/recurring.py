@@ -549,6 +549,7 @@ def link_subscription(charge: Charge, candidates: list[RemoteSubscription]) -> S
                 signals.subscription_created,
                 Subscription,
                 subscription=subscription,
+                initial=False,
                 source="checkout",
             )
         return subscription

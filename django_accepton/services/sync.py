@@ -169,6 +169,9 @@ class SyncRun:
     #: The caller chose the dates (a backfill): its success never moves the incremental
     #: cursor, which only a run reading up to now from the last success may move.
     bounded: bool = False
+    #: No run of this resource has succeeded before: what it finds existed already (an account
+    #: the package was just installed on), and ``subscription_created`` says so (``initial``).
+    initial: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -180,6 +183,7 @@ class SyncRun:
             "until": self.until.isoformat() if self.until else None,
             "dry_run": self.dry_run,
             "bounded": self.bounded,
+            "initial": self.initial,
         }
 
     @classmethod
@@ -196,6 +200,7 @@ class SyncRun:
             until=parse_date(data["until"]) if data.get("until") else None,
             dry_run=bool(data.get("dry_run")),
             bounded=bool(data.get("bounded")),
+            initial=bool(data.get("initial")),
         )
 
     def new_result(self) -> SyncResult:
@@ -385,6 +390,7 @@ def start_sync(
         until=until,
         dry_run=dry_run,
         bounded=bounded,
+        initial=state.last_success_started_at is None,
     )
 
 
@@ -575,7 +581,7 @@ def _write(spec: _Spec, run: SyncRun, items: Iterable[Any], result: SyncResult) 
             logger.warning("Unstorable %s %s from AcceptOn: %s", spec.name, key, exc)
             continue
         changed.append(built[key])
-        events += _changes(spec.name, key, before[0] if before else None, remote)
+        events += _changes(spec.name, key, before[0] if before else None, remote, run.initial)
         if before is None:
             result.created += 1
         else:
@@ -661,7 +667,7 @@ def _same(stored: Any, fresh: Any) -> bool:
 
 
 def _changes(
-    resource: str, key: str, before: Any, remote: Any
+    resource: str, key: str, before: Any, remote: Any, initial: bool = False
 ) -> list[tuple[str, str, dict[str, Any]]]:
     """The change signals a listed object calls for, against the mirror's copy of AcceptOn's
     JSON (``before``; ``None`` for a new row). The services update that copy when they make a
@@ -669,7 +675,7 @@ def _changes(
     raw = before if isinstance(before, dict) else None
     if resource == SyncResource.SUBSCRIPTIONS:
         if raw is None:
-            return [("subscription_created", key, {})]
+            return [("subscription_created", key, {"initial": initial})]
         # A renewal is announced with its charge, by services.renewals, not from the
         # subscription's ``last_billed_at`` (which no document says when it moves).
         if raw.get("active") is not False and not remote.active:

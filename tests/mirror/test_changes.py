@@ -213,3 +213,25 @@ def test_an_attention_item_refunded_in_acceptOns_dashboard_is_settled_by_the_syn
 
     assert not Charge.objects.get(pk=charge_id).needs_attention
     assert ("charge_refunded", charge_id, "sync") in heard
+
+
+def test_subscriptions_found_by_the_first_sync_are_announced_as_initial(accepton):
+    seen: list[tuple[str, bool]] = []
+
+    def receive(sender: Any, subscription: Any, initial: bool, **kwargs: Any) -> None:
+        seen.append((subscription.pk, initial))
+
+    signals.subscription_created.connect(receive, weak=False, dispatch_uid="initial-flag")
+    try:
+        plan = create_plan("Ink club", 1500, "usd", "month")
+        existing = accepton.state.create_subscription(plan.pk, "ann@example.com")
+        sync_subscriptions()  # the account the package was just installed on
+        later = accepton.state.create_subscription(plan.pk, "bob@example.com")
+        sync_subscriptions()
+        charge_id, token_id = subscribe(accepton, plan, "cy@example.com")
+        assert verify_charge(charge_id, token_id).ok
+    finally:
+        signals.subscription_created.disconnect(dispatch_uid="initial-flag")
+
+    bought = Charge.objects.get(pk=charge_id).subscription_id
+    assert seen == [(existing["id"], True), (later["id"], False), (bought, False)]
