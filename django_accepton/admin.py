@@ -63,6 +63,7 @@ from django_accepton.services.environments import EnvironmentMismatch
 from django_accepton.services.promo_codes import delete_promo_code
 from django_accepton.services.refunds import RefundError, RefundOutcomeUnknown, refund
 from django_accepton.services.subscriptions import cancel_subscription
+from django_accepton.services.sync import resync
 
 # Actions that call AcceptOn once per row list the rows on their confirmation page; past this
 # many the page (and the wait) would be unreasonable.
@@ -268,6 +269,39 @@ def _target_link(token: TransactionToken | None) -> str:
     return token.reference or "-"
 
 
+class ResyncMixin:
+    """The "Re-sync from AcceptOn" action: the selected rows read from AcceptOn now and written
+    as the sync writes them (services.sync.resync), for whoever may view them."""
+
+    resource = ""
+
+    @admin.action(description=_("Re-sync selected from AcceptOn"), permissions=["view"])
+    def resync_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        admin_: Any = self
+        if _too_many(admin_, request, queryset):
+            return
+        key_field = "name" if self.resource == "promo_codes" else "pk"
+        keys = [str(key) for key in queryset.values_list(key_field, flat=True)]
+        try:
+            result = resync(self.resource, keys)
+        except (AcceptOnError, EnvironmentMismatch) as exc:
+            admin_.message_user(request, str(exc), messages.ERROR)
+            return
+        counts = {
+            "updated": result.updated + result.created,
+            "unchanged": result.unchanged,
+            "failed": result.failed,
+        }
+        done = _(
+            "Re-synced from AcceptOn: %(updated)d changed, %(unchanged)d unchanged, %(failed)d failed."  # noqa: E501 - one sentence to translate
+        )
+        admin_.message_user(
+            request,
+            done % counts,
+            messages.WARNING if result.failed else messages.SUCCESS,
+        )
+
+
 class AcceptOnChargesMixin:
     """For a store's own model admin: the AcceptOn charges of the tokens minted for an object
     (an order, say), each linked to its page in the AcceptOn admin.
@@ -353,7 +387,7 @@ class RefundRequestInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Charge)
-class ChargeAdmin(ReadOnlyAdmin):
+class ChargeAdmin(ResyncMixin, ReadOnlyAdmin):
     # The key columns first, and few enough to fit 1280 px without scrolling.
     list_display = (
         "id",
@@ -381,7 +415,8 @@ class ChargeAdmin(ReadOnlyAdmin):
     search_fields = ("^id", "=remote_id", "=token__id", "metadata__email", "description")
     ordering = ("-created",)
     inlines = (RefundRequestInline,)
-    actions = ("refund_in_full", "mark_settled")
+    actions = ("refund_in_full", "mark_settled", "resync_selected")
+    resource = "charges"
 
     def has_refund_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("django_accepton.refund_charge")
@@ -657,8 +692,10 @@ class RefundAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PromoCode)
-class PromoCodeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PromoCodeAdmin(ResyncMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     form = PromoCodeForm
+    actions = ("resync_selected",)
+    resource = "promo_codes"
     list_display = ("name", "promo_type", "effect", "environment", "deleted_at", "synced_at")
     list_filter = (DeletedFilter, "promo_type", "environment")
     search_fields = ("name",)
@@ -766,8 +803,10 @@ PLAN_MIRRORED_COLUMNS = (
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PlanAdmin(ResyncMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     form = PlanForm
+    actions = ("resync_selected",)
+    resource = "plans"
     list_display = (
         "name",
         "price",
@@ -823,7 +862,7 @@ class PlanAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(ReadOnlyAdmin):
+class SubscriptionAdmin(ResyncMixin, ReadOnlyAdmin):
     list_display = (
         "id",
         "email",
@@ -838,7 +877,8 @@ class SubscriptionAdmin(ReadOnlyAdmin):
     list_select_related = ("plan", "user")
     raw_id_fields = ("plan", "user")
     search_fields = ("=id", "^email", "=plan__id")
-    actions = ("cancel_on_accepton",)
+    actions = ("cancel_on_accepton", "resync_selected")
+    resource = "subscriptions"
 
     def has_cancel_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("django_accepton.cancel_subscription")

@@ -732,6 +732,44 @@ def _announce(
         announce(signal, spec.model, **{argument: row}, **extra, source="sync")
 
 
+# ----- a few objects, now ------------------------------------------------------------------------
+
+_RETRIEVE: dict[str, Callable[[AcceptOn, str], Any]] = {
+    SyncResource.PLANS: lambda client, key: client.plans.retrieve(key),
+    SyncResource.SUBSCRIPTIONS: lambda client, key: client.subscriptions.retrieve(key),
+    SyncResource.PROMO_CODES: lambda client, key: client.promo_codes.retrieve(key),
+    SyncResource.CHARGES: lambda client, key: client.charges.retrieve(key),
+}
+
+
+def resync(resource: str, keys: Iterable[str]) -> SyncResult:
+    """Read the objects ``keys`` of ``resource`` from AcceptOn now and write them as a sync
+    page would: cleaned, upserted, their changes announced once, renewals linked. For the
+    admin's "re-sync selected". One call per object; an object AcceptOn does not know, or
+    could not be read, is counted failed (never marked deleted: only a complete listing
+    proves that) and the others go on. No lease is taken: a page written twice is the same
+    page."""
+    spec = _spec(resource)
+    run = SyncRun(
+        resource=str(resource),
+        environment=current_environment(),
+        lock_token="",
+        started_at=timezone.now(),
+    )
+    result = run.new_result()
+    client = get_client()
+    found: list[Any] = []
+    for key in dict.fromkeys(keys):
+        result.requests += 1
+        try:
+            found.append(_RETRIEVE[spec.name](client, key))
+        except AcceptOnError as exc:
+            result.failed += 1
+            logger.warning("Re-syncing %s %s: %s", spec.name, key, exc)
+    _write(spec, run, found, result)
+    return result
+
+
 # ----- the end of a run -------------------------------------------------------------------------
 
 

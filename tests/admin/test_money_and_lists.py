@@ -192,3 +192,33 @@ def test_the_filtered_charge_list_exports_as_csv_streamed(superuser_client):
 
 def test_exporting_needs_the_view_permission(staff_client):
     assert staff_client().get(reverse("admin:django_accepton_charge_export")).status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)  # the change is announced when it commits
+def test_resync_selected_reads_the_rows_from_acceptOn_and_announces_once(
+    superuser_client, accepton
+):
+    from django_accepton import signals
+    from tests.mirror.helpers import verified_charge
+
+    sold = verified_charge(accepton, 3000, order="11")
+    accepton.state.create_refund(sold.pk, 3000)  # in AcceptOn's dashboard
+    heard: list[str] = []
+
+    def receive(sender, charge, **kwargs) -> None:
+        heard.append(charge.pk)
+
+    signals.charge_refunded.connect(receive, weak=False, dispatch_uid="resync-heard")
+    try:
+        for _ in range(2):
+            answer = superuser_client.post(
+                CHARGES,
+                {"action": "resync_selected", "_selected_action": [sold.pk]},
+                follow=True,
+            )
+    finally:
+        signals.charge_refunded.disconnect(dispatch_uid="resync-heard")
+
+    assert Charge.objects.get(pk=sold.pk).refunded
+    assert heard == [sold.pk]  # the second re-sync finds nothing new
+    assert "0 changed, 1 unchanged, 0 failed" in answer.content.decode()

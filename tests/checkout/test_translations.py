@@ -65,3 +65,19 @@ def test_the_admin_speaks_german_and_writes_money_the_german_way(accepton, germa
     assert "€12,00" in listing
     assert "Belastet €12,00" in refund
     assert Charge.objects.get(pk=charge_id).get_verification_display() == "Bestätigt"
+
+
+def test_the_german_catalogue_translates_every_string_it_holds():
+    import re
+    from pathlib import Path
+
+    import django_accepton
+
+    po = Path(django_accepton.__file__).parent / "locale/de/LC_MESSAGES/django.po"
+    entries = po.read_text().split("\n\n")[1:]  # the first is the header
+    untranslated = [
+        entry for entry in entries if re.search(r'(?m)^msgstr(\[\d\])? ""\n?(?!")', entry + "\n")
+    ]
+    assert entries
+    assert untranslated == []
+    assert "#, fuzzy" not in po.read_text()
