@@ -8,8 +8,11 @@ SQLITE_URL := sqlite:///$(CURDIR)/tests/test.sqlite3
 .PHONY: demo test install lint typecheck migrations-check pytest docs screenshots proofs bench package-check clean
 
 $(BIN)/.installed: pyproject.toml
+	@echo "== Installing django-accepton and what its demo and tests need into $(VENV)"
+	@echo "   (a minute or two on a fresh machine; once only)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --progress-bar off -e '.[dev]'
+	$(BIN)/python -m pip install --progress-bar off -e '.[dev]' | grep -E '^(Successfully|ERROR)' || true
+	@test -x $(BIN)/django-admin || (echo "The installation failed: see pip's messages above." && exit 1)
 	touch $@
 
 install: $(BIN)/.installed

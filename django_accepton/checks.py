@@ -16,7 +16,10 @@ from django_accepton.conf import (
     get_settings,
 )
 
-HINT = "See the settings reference in docs/settings.md."
+HINT = (
+    "See the settings reference: docs/settings.md in the source distribution, or "
+    "django_accepton.conf.DEFAULTS for every key and its default."
+)
 
 
 @register("accepton")

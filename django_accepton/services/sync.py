@@ -806,7 +806,20 @@ def finish_sync(run: SyncRun, results: Iterable[SyncResult]) -> SyncResult:
             last_result=total.as_dict(),
             last_error="",
         )
-    logger.info("Synced %s (%s): %s", run.resource, run.environment, total.as_dict())
+    logger.info(
+        "Synced %s (%s): %d created, %d updated, %d unchanged, %d failed, %d deleted; "
+        "%d pages in %.1f s%s",
+        run.resource,
+        run.environment,
+        total.created,
+        total.updated,
+        total.unchanged,
+        total.failed,
+        total.deleted,
+        total.pages,
+        total.seconds,
+        " (incomplete)" if total.incomplete else "",
+    )
     return total
 
 

@@ -71,7 +71,9 @@ def test_a_terminal_gets_a_bar_redrawn_in_place(accepton):
     _, err = run("promo_codes", stderr=Terminal())
 
     assert err.count("\r") == 3
-    assert "[##############################] page 3/3  250 objects" in err
+    assert "[##############################] page 3/3  250 objects  0s" in err
+    # The finished bar ends its line: what is written next starts on a line of its own.
+    assert err.split("page 3/3", 1)[1].split("\n", 1)[0].endswith("\x1b[K")
 
 
 def test_json_summary_covers_every_resource_and_the_follow_up_work(accepton):

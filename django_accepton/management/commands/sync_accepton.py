@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import time
 from datetime import date
 from typing import Any
 
@@ -33,6 +34,11 @@ def _day(value: str) -> date:
         raise argparse.ArgumentTypeError(f"{value!r} is not a day (YYYY-MM-DD)") from None
 
 
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
 class ProgressBar:
     """A one-line bar redrawn in place on a terminal; plain lines elsewhere (cron, CI logs)."""
 
@@ -43,6 +49,7 @@ class ProgressBar:
         self.stream = stream
         self.tty = stream.isatty()
         self.drawn = False
+        self.started = time.monotonic()
 
     def __call__(self, result: SyncResult) -> None:
         page = result.last_page
@@ -57,13 +64,21 @@ class ProgressBar:
             done = min(page / total_pages, 1.0) if total_pages else 0.0
             filled = int(self.width * done)
             bar = "#" * filled + "-" * (self.width - filled)
+            elapsed = time.monotonic() - self.started
+            left = ""
+            if total_pages and 0 < page < total_pages:
+                left = f", about {_duration(elapsed / page * (total_pages - page))} left"
             self.stream.write(
                 f"\r{self.resource:<14} [{bar}] page {page}/{total_pages or '?'}"
-                f"  {result.seen} objects",
+                f"  {result.seen} objects  {_duration(elapsed)}{left}\x1b[K",
                 ending="",
             )
             self.stream.flush()
             self.drawn = True
+            if result.reached_end:
+                # The line is finished before anything else (the sync's log line) is written.
+                self.stream.write("")
+                self.drawn = False
         elif page == 1 or page == total_pages or page % 10 == 0:
             # Every tenth page: a log line per page would drown a 1000-page sync.
             self.stream.write(
