@@ -69,7 +69,8 @@ def signal_log():
 
 
 # Figures the proof tests measure, printed as one table at the end of the run (`make proofs`).
-PROOF_FIGURES: list[tuple[str, str, str]] = []
+# Each row: (the test module, the figure, what was measured, what it must be).
+PROOF_FIGURES: list[tuple[str, str, str, str]] = []
 
 
 @pytest.fixture
@@ -78,10 +79,11 @@ def proof(request):
     A test run under several sandbox dialects names the dialect after the figure."""
     callspec = getattr(request.node, "callspec", None)
     dialect = callspec.params.get("accepton_dialect") if callspec is not None else None
+    module = request.node.nodeid.split("::", 1)[0]
 
     def record(name: str, measured: object, required: object) -> None:
         label = f"{name} [{dialect}]" if dialect else name
-        PROOF_FIGURES.append((label, str(measured), str(required)))
+        PROOF_FIGURES.append((module, label, str(measured), str(required)))
 
     return record
 
@@ -89,11 +91,22 @@ def proof(request):
 def pytest_terminal_summary(terminalreporter) -> None:
     if not PROOF_FIGURES:
         return
-    width = max(len(name) for name, _, _ in PROOF_FIGURES)
-    measured_width = max(len("measured"), *(len(measured) for _, measured, _ in PROOF_FIGURES))
+    width = max(len(name) for _, name, _, _ in PROOF_FIGURES)
+    measured_width = max(len("measured"), *(len(measured) for _, _, measured, _ in PROOF_FIGURES))
     terminalreporter.write_sep("-", "proofs")
-    terminalreporter.write_line(f"{'proof'.ljust(width)}  {'measured':>{measured_width}}  required")
-    for name, measured, required in PROOF_FIGURES:
+    terminalreporter.write_line(
+        "What the proof tests measured in this run, beside what each figure must be; a test "
+        "fails when its figure misses. How each is measured: docs/proofs.md."
+    )
+    module = None
+    for where, name, measured, required in PROOF_FIGURES:
+        if where != module:
+            module = where
+            terminalreporter.write_line("")
+            terminalreporter.write_line(f"{where}")
+            terminalreporter.write_line(
+                f"  {'figure'.ljust(width)}  {'measured':>{measured_width}}  required"
+            )
         terminalreporter.write_line(
-            f"{name.ljust(width)}  {measured:>{measured_width}}  {required}"
+            f"  {name.ljust(width)}  {measured:>{measured_width}}  {required}"
         )
