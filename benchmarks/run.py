@@ -272,7 +272,7 @@ def bench_sync(sandbox: Sandbox, rows: list[Row], sizes: tuple[int, ...]) -> Non
         rows.append(
             Row(
                 section,
-                "DB queries per page of 100 (page 1; later pages, min-max)",
+                "DB round trips per page of 100, BEGIN and COMMIT included (page 1; later)",
                 f"{bulk['queries_per_page'][0]}; {min(later)}-{max(later)}",
                 f"per object: {min(single_later)}-{max(single_later)}",
                 times(statistics.median(single_later), statistics.median(later), "x fewer"),
@@ -598,7 +598,8 @@ absolute numbers.
 
 **Sync.** The sandbox (a separate process) holds N subscriptions; each sync writes all of them
 into an empty table, in a fresh Python process. *HTTP requests* are counted by the sandbox.
-*DB queries per page* are counted around each page of 100 (page 1 also creates the sync's
+*DB round trips per page* are every statement Django sends around each page of 100,
+transaction control (`BEGIN`, `COMMIT`, savepoints) included (page 1 also creates the sync's
 state row and takes its lease). *Peak memory added* is the process's peak resident set during
 the sync minus its size just before (Linux's `VmHWM`, reset before the sync): it stays flat
 as N grows tenfold because a page is written before the next is read. The baseline reads the
