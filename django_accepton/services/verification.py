@@ -31,10 +31,11 @@ never refuses a customer its code discounted.
 A one-off (``txn_``) token is consumed by the charge that pays it, and a second charge for it is
 ``token_already_fulfilled``; whether AcceptOn lets one token be paid twice is undocumented. A
 plan's recurring (``rtx_``) token is paid by every subscriber: it is never consumed, and each of
-its charges is a sale only as the first payment of a subscription AcceptOn reports for the plan,
-billed by that very charge and linked to no other (see
-:mod:`django_accepton.services.recurring`); anything else is ``not_a_first_payment``. The claim
-is the same for both.
+its charges is a sale only as the first payment of a subscription AcceptOn reports for the plan
+and linked to no other, chosen by billing or creation time where AcceptOn sends one and never
+by the typed email alone (see :func:`django_accepton.services.recurring.choose`); a renewal is
+``not_a_first_payment``, an ambiguous payment waits and is then ``subscription_undecided``. The
+claim is the same for both.
 """
 
 from __future__ import annotations
@@ -260,8 +261,7 @@ def claim_orphaned_charges(*, older_than: int | None = None) -> list[Verificatio
     name and price like its first payments, and a renewal claimed as a first payment would
     start a second subscription for one customer (or pay an order that happens to share the
     plan's name and price). So a charge whose description is a plan's name in the plan's
-    currency, or whose metadata names a subscription, is left unclaimed; a recurring token's
-    description is always its plan's name. No document shows a renewal naming its subscription,
+    currency is left unclaimed; a recurring token's description is always its plan's name. No document shows a renewal naming its subscription,
     so the plans are the evidence: the mirrored ones and those AcceptOn lists now (no orphan is
     claimed in a run where they cannot be listed). The subscription itself is mirrored by the
     subscription sync, and renewals are linked to it by :mod:`django_accepton.services.renewals`.
