@@ -261,9 +261,10 @@ def claim_orphaned_charges(*, older_than: int | None = None) -> list[Verificatio
     name and price like its first payments, and a renewal claimed as a first payment would
     start a second subscription for one customer (or pay an order that happens to share the
     plan's name and price). So a charge whose description is a plan's name in the plan's
-    currency is left unclaimed; a recurring token's description is always its plan's name. No document shows a renewal naming its subscription,
-    so the plans are the evidence: the mirrored ones and those AcceptOn lists now (no orphan is
-    claimed in a run where they cannot be listed). The subscription itself is mirrored by the
+    currency is left unclaimed; a recurring token's description is always its plan's name. No
+    document shows a renewal naming its subscription, so the plans are the evidence: the
+    mirrored ones and those AcceptOn lists now (no orphan is claimed in a run where they cannot
+    be listed). The subscription itself is mirrored by the
     subscription sync, and renewals are linked to it by :mod:`django_accepton.services.renewals`.
     """
     if older_than is None:
