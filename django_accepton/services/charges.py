@@ -49,3 +49,10 @@ def charge_row(remote: RemoteCharge, environment: str, now: datetime) -> Charge:
         claimed_at=now,
     )
     return clean_row(row)
+
+
+def mirrored_values(remote: RemoteCharge, environment: str, now: datetime) -> dict[str, object]:
+    """AcceptOn's fields of ``remote`` as ``MIRRORED_FIELDS`` column values (cleaned, as the
+    sync writes them), for an ``update()`` of a row that must keep its claim."""
+    fresh = charge_row(remote, environment, now)
+    return {field: getattr(fresh, field) for field in MIRRORED_FIELDS}

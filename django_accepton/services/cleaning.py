@@ -101,7 +101,7 @@ def clean_row(row: M, *, keys: tuple[str, ...] = (), repair_keys: bool = False) 
                 or field.name in CODES
             )
             if is_key and not repair_keys:
-                if cleaned != value or (limit and len(value) > limit):
+                if not _storable(value, limit):
                     raise Unstorable(
                         f"{field.name} {value[:80]!r} cannot be stored as AcceptOn sent it."
                     )
@@ -116,5 +116,9 @@ def storable_key(model: type[models.Model], field_name: str, value: object) -> b
     """Whether ``value`` can identify a row of ``model`` by ``field_name`` as it is."""
     if not isinstance(value, str):
         return False
-    limit = getattr(model._meta.get_field(field_name), "max_length", None)
+    return _storable(value, getattr(model._meta.get_field(field_name), "max_length", None))
+
+
+def _storable(value: str, limit: int | None) -> bool:
+    """``value`` needs no cleaning and fits a column of ``limit`` characters."""
     return clean_text(value) == value and not (limit and len(value) > limit)

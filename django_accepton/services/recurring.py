@@ -48,7 +48,7 @@ from django_accepton.client import TransactionToken as RemoteToken
 from django_accepton.conf import get_settings
 from django_accepton.models import Charge, Plan, Subscription, TransactionToken, Verification
 from django_accepton.services.changes import announce
-from django_accepton.services.charges import MIRRORED_FIELDS, charge_row
+from django_accepton.services.charges import mirrored_values
 from django_accepton.services.environments import require_current_environment
 from django_accepton.services.subscriptions import mirror_subscription, remote_created
 
@@ -435,9 +435,8 @@ def learn_rivals(charge_id: str, token: TransactionToken) -> None:
             continue
         except AcceptOnError:
             continue
-        fresh = charge_row(remote, token.environment, timezone.now())
         Charge.objects.filter(pk=rival, verification=Verification.PENDING).update(
-            **{field: getattr(fresh, field) for field in MIRRORED_FIELDS}
+            **mirrored_values(remote, token.environment, timezone.now())
         )
 
 

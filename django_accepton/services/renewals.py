@@ -157,10 +157,10 @@ def _email(charge: Charge) -> str:
 def _renewed(charge: Charge, plan_ids: list[str], email: str) -> Subscription | None:
     """The subscription ``charge`` renewed: of the mirrored subscriptions to ``plan_ids`` (the
     payer's, when the charge names one) billed within ``BILLED_WITHIN`` of it, the strictly
-    closest, if its first payment is linked here and older, and no charge linked to it
-    already explains that billing. Every subscription billed near the charge competes,
-    linked or not: a billing of a subscription whose first payment is not here is no
-    other's renewal."""
+    closest, if its first payment is linked here and older (the caller checks, under the
+    subscription's lock, that no charge linked to it already explains that billing). Every
+    subscription billed near the charge competes, linked or not: a billing of a subscription
+    whose first payment is not here is no other's renewal."""
     assert charge.created is not None
     near = Subscription.objects.filter(
         environment=charge.environment,
@@ -179,11 +179,8 @@ def _renewed(charge: Charge, plan_ids: list[str], email: str) -> Subscription | 
         if apart:
             logger.info("Charge %s may renew several subscriptions; it stays unclaimed.", charge.pk)
         return None
-    gap, _, nearest = apart[0]
-    subscription: Subscription = nearest
+    subscription: Subscription = apart[0][2]
     first = Charge.objects.filter(subscription=subscription).values_list("pk", "created").first()
     if first is None or first[0] == charge.pk or first[1] is None or first[1] >= charge.created:
         return None  # not started here, or this charge is its start
-    if _explained(subscription, gap):
-        return None
-    return subscription
+    return subscription  # whether a linked charge explains the billing: _link, under its lock

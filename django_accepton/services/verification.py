@@ -560,10 +560,9 @@ def _waits_for_subscription(
     # AcceptOn's fields (the payer's email, the time) are kept on the waiting claim: other
     # payments of the same plan tell from them whether this one is a rival for their
     # subscription (see recurring.choose).
-    fresh = charges.charge_row(remote, token.environment, timezone.now())
     waiting = Charge.objects.filter(pk=charge_id, verification=Verification.PENDING).update(
         reason=reason,
-        **{field: getattr(fresh, field) for field in charges.MIRRORED_FIELDS},
+        **charges.mirrored_values(remote, token.environment, timezone.now()),
         attempts=F("attempts") + 1,
         lookups=F("lookups") + (1 if looked else 0),
         last_attempt_at=timezone.now(),
