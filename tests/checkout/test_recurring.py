@@ -476,6 +476,18 @@ def test_a_payer_typing_someone_elses_email_does_not_take_their_subscription(
             assert billed["last_billed_at"] == stamp
 
 
+def lookalike_charge(sandbox: Any, email: str) -> str:
+    """A one-off token of the plan's name and price (an order of the same name, say), paid
+    with ``email`` typed in the form: a charge no subscription was made for."""
+    lookalike = token_in(
+        render_form({"amount": 1500, "currency": "usd", "description": "Ink club"})
+    )
+    charge = sandbox.state.create_form_charge(
+        lookalike, SUCCESS_CARD, 12, date.today().year + 2, "123", email
+    )
+    return str(charge["id"])
+
+
 def _settle(*claims: tuple[str, str]) -> dict[str, Reason]:
     """Submit each claim, then run the reconciliation until none is pending; the verdicts."""
     verdicts = {
@@ -497,13 +509,8 @@ def test_a_lookalike_charge_in_the_victims_name_never_takes_a_waiting_subscripti
     assert verify_charge(victim, token_id, defer=True).pending
     # Eve pays a one-off token of the plan's name and price, typing Ann's email, and posts that
     # charge against the plan's token.
-    lookalike = token_in(
-        render_form({"amount": 1500, "currency": "usd", "description": "Ink club"})
-    )
     time.sleep(0.01)
-    intruder = accepton.state.create_form_charge(
-        lookalike, SUCCESS_CARD, 12, date.today().year + 2, "123", "ann@example.com"
-    )["id"]
+    intruder = lookalike_charge(accepton, "ann@example.com")
 
     verdicts = _settle((intruder, token_id), (victim, token_id))
 
@@ -750,13 +757,8 @@ def test_a_lookalike_charge_never_takes_the_subscription_of_a_payer_who_did_not_
     token_id = recurring_token_for(plan).pk
     victim = subscribe(accepton, token_id, "ann@example.com")  # Ann closes the tab
     sync_charges(full=True)  # her payment is copied, unclaimed
-    lookalike = token_in(
-        render_form({"amount": 1500, "currency": "usd", "description": "Ink club"})
-    )
     time.sleep(0.01)
-    intruder = accepton.state.create_form_charge(
-        lookalike, SUCCESS_CARD, 12, date.today().year + 2, "123", "ann@example.com"
-    )["id"]
+    intruder = lookalike_charge(accepton, "ann@example.com")
 
     verdicts = _settle((intruder, token_id))
 

@@ -65,18 +65,26 @@ def test_columns_that_hold_the_same_value_are_as_wide_as_each_other():
     assert width(Subscription, "email") == width(TransactionToken, "merchant_paypal_account")
 
 
-def paid(sandbox: Any, email: str, metadata: dict[str, Any] | None = None) -> str:
-    order = {"amount": 1200, "currency": "usd", "description": f"Ink pot for {email[:3]}"}
-    token = token_in(render_form(order))
+def paid(
+    sandbox: Any,
+    email: str,
+    metadata: dict[str, Any] | None = None,
+    *,
+    amount: int = 1200,
+    description: str = "",
+) -> tuple[str, str]:
+    """A token minted and paid in the form; ``(charge id, token id)``."""
+    description = description or f"Ink pot for {email[:3]}"
+    token = token_in(render_form({"amount": amount, "currency": "usd", "description": description}))
     charge = sandbox.state.create_form_charge(
         token, SUCCESS_CARD, 12, date.today().year + 2, "123", email, metadata=metadata
     )
-    return str(charge["id"])
+    return str(charge["id"]), token
 
 
 def test_what_the_form_let_anyone_type_is_stored_cleaned(accepton):
-    good = paid(accepton, "ann@example.com")
-    poisoned = paid(
+    good, _ = paid(accepton, "ann@example.com")
+    poisoned, _ = paid(
         accepton,
         "eve\x00@example.com",
         {"note": "a\x00b", "odd": "\ud800x", "k\x00ey": "v", "deep": NESTED, "long": "x" * 70_000},
@@ -173,14 +181,11 @@ def test_a_row_the_database_refuses_is_failed_and_the_page_goes_on(accepton):
 def test_re_verification_goes_on_past_a_poisoned_claim(accepton):
     claims = []
     for number in range(3):
-        token = token_in(
-            render_form({"amount": 900, "currency": "usd", "description": f"Order {number}"})
+        charge_id, token = paid(
+            accepton, "ann@example.com", amount=900, description=f"Order {number}"
         )
-        charge = accepton.state.create_form_charge(
-            token, SUCCESS_CARD, 12, date.today().year + 2, "123", "ann@example.com"
-        )
-        assert verify_charge(charge["id"], token, defer=True).pending
-        claims.append((charge["id"], token))
+        assert verify_charge(charge_id, token, defer=True).pending
+        claims.append((charge_id, token))
     poisoned = claims[0][0]  # reached first
     bad = charge_json(poisoned, -5) | {"description": "Order 0", "amount": -5}
 
@@ -199,17 +204,14 @@ def test_re_verification_goes_on_past_a_poisoned_claim(accepton):
 def test_refund_reconciliation_goes_on_past_a_poisoned_charge(accepton):
     requests_ = []
     for number in range(2):
-        token = token_in(
-            render_form({"amount": 900, "currency": "usd", "description": f"Order {number}"})
+        charge_id, token = paid(
+            accepton, "ann@example.com", amount=900, description=f"Order {number}"
         )
-        charge = accepton.state.create_form_charge(
-            token, SUCCESS_CARD, 12, date.today().year + 2, "123", "ann@example.com"
-        )
-        assert verify_charge(charge["id"], token).ok
+        assert verify_charge(charge_id, token).ok
         requests_.append(
             RefundRequest.objects.create(
-                environment=Charge.objects.get(pk=charge["id"]).environment,
-                charge_id=charge["id"],
+                environment=Charge.objects.get(pk=charge_id).environment,
+                charge_id=charge_id,
                 amount=900,
                 state=RefundState.UNKNOWN,
                 refunded_before=False,
