@@ -22,6 +22,8 @@ The cleaned values are what the store sees; ``raw`` keeps everything else Accept
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -56,9 +58,12 @@ def clean_text(value: str) -> str:
 
 
 def clean_json(value: Any, depth: int = 0) -> Any:
-    """A copy of a decoded JSON value whose strings (keys too) are :func:`clean_text`'d, whose
-    nesting stops at :data:`MAX_DEPTH`, and whose non-finite numbers (``NaN``, which Python's
-    decoder accepts and no database's JSON does) are ``None``."""
+    """A decoded JSON value whose strings (keys too) are :func:`clean_text`'d, whose nesting
+    stops at :data:`MAX_DEPTH`, and whose non-finite numbers (``NaN``, which Python's decoder
+    accepts and no database's JSON does) are ``None``: ``value`` itself when it needs none of
+    that (:func:`_is_clean`), else a cleaned copy."""
+    if depth == 0 and _is_clean(value):
+        return value
     if isinstance(value, str):
         return clean_text(value)
     if isinstance(value, float) and not math.isfinite(value):
@@ -74,42 +79,70 @@ def clean_json(value: Any, depth: int = 0) -> Any:
     return value
 
 
+def _is_clean(value: Any) -> bool:
+    """Whether ``value`` certainly needs no cleaning, told by the JSON encoder (in C) rather
+    than by a walk in Python: it refuses non-finite numbers, writes a NUL character as an
+    escape, writes a lone surrogate as it is (which UTF-8 then refuses), and a text holding at
+    most :data:`MAX_DEPTH` opening brackets cannot nest deeper than that. Anything it cannot
+    vouch for is walked."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+        text.encode("utf-8")
+    except (ValueError, TypeError, RecursionError):  # UnicodeEncodeError is a ValueError
+        return False
+    return "\\u0000" not in text and text.count("{") + text.count("[") <= MAX_DEPTH
+
+
 def clean_row(row: M, *, keys: tuple[str, ...] = (), repair_keys: bool = False) -> M:
     """Make ``row``'s text and JSON storable in place (see the module docstring); raises
     :class:`Unstorable` for a primary key, a unique field or one of ``keys`` (the fields that
     identify the object) that is not storable as it is, unless ``repair_keys`` (for an object
     AcceptOn never lists again, such as a refund, whose record matters more than its id)."""
-    for field in row._meta.concrete_fields:
-        value = getattr(row, field.attname)
-        if isinstance(field, models.JSONField):
-            setattr(row, field.attname, clean_json(value))
+    for attname, name, is_json, is_key, limit in _plan(type(row), keys):
+        value = getattr(row, attname)
+        if is_json:
+            setattr(row, attname, clean_json(value))
         elif isinstance(value, int) and not isinstance(value, bool):
             if not -(2**63) <= value < 2**63:
-                raise Unstorable(f"{field.name} {value} is beyond any database's integers.")
+                raise Unstorable(f"{name} {value} is beyond any database's integers.")
         elif isinstance(value, Decimal) and not value.is_finite():
-            raise Unstorable(f"{field.name} {value} is not a number.")
+            raise Unstorable(f"{name} {value} is not a number.")
         elif isinstance(value, str):
+            if is_key and not repair_keys:
+                if not _storable(value, limit):
+                    raise Unstorable(f"{name} {value[:80]!r} cannot be stored as AcceptOn sent it.")
+                continue
             cleaned = clean_text(value)
-            limit = getattr(field, "max_length", None)
-            # A code (a currency, a type, a period) cut short would be another code.
-            is_key = (
+            if limit and len(cleaned) > limit:
+                cleaned = cleaned[:limit]
+            if cleaned is not value:
+                setattr(row, attname, cleaned)
+    return row
+
+
+@functools.cache
+def _plan(
+    model: type[models.Model], keys: tuple[str, ...]
+) -> tuple[tuple[str, str, bool, bool, int | None], ...]:
+    """Per concrete field of ``model``: its attribute, its name, whether it holds JSON,
+    whether it identifies the object (a code cut short would be another code), its length."""
+    return tuple(
+        (
+            field.attname,
+            field.name,
+            isinstance(field, models.JSONField),
+            bool(
                 field.primary_key
                 or field.unique
                 or field.is_relation
-                or bool(field.choices)
+                or field.choices
                 or field.name in keys
                 or field.name in CODES
-            )
-            if is_key and not repair_keys:
-                if not _storable(value, limit):
-                    raise Unstorable(
-                        f"{field.name} {value[:80]!r} cannot be stored as AcceptOn sent it."
-                    )
-                continue
-            if limit and len(cleaned) > limit:
-                cleaned = cleaned[:limit]
-            setattr(row, field.attname, cleaned)
-    return row
+            ),
+            getattr(field, "max_length", None),
+        )
+        for field in model._meta.concrete_fields
+    )
 
 
 def storable_key(model: type[models.Model], field_name: str, value: object) -> bool:

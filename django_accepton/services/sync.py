@@ -2,10 +2,11 @@
 
 A sync reads a resource's list one page of 100 at a time (the most AcceptOn allows) and writes
 each page before reading the next, so memory holds one page whatever the account's size. A page
-costs a constant number of queries: one to renew the sync's lease, one to read the rows the
-page already has, one bulk upsert of the new and changed rows (none when nothing changed) and,
-for plans and promo codes, one update marking the unchanged rows as seen. Running it twice
-changes nothing the second time: every object is then ``unchanged``.
+costs a constant number of queries and at most one commit: one query reads the rows the page
+already has; then, in one transaction, the sync's lease is renewed, the new and changed rows are
+upserted in one statement (``services.upsert``) and, for plans and promo codes, the unchanged
+rows are marked seen. A page with nothing to write costs the read and the lease's renewal.
+Running it twice changes nothing the second time: every object is then ``unchanged``.
 
 Lists are read oldest first where AcceptOn lets them be ordered (plans, promo codes and charges
 by ``created_at``; no source gives subscriptions that field, so they are read in the server's
@@ -34,12 +35,11 @@ import math
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import nullcontext
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from django.db import DataError, IntegrityError, connection, models, transaction
+from django.db import DataError, IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -60,6 +60,7 @@ from django_accepton.services import (
     promo_codes,
     renewals,
     subscriptions,
+    upsert,
 )
 from django_accepton.services.changes import announce
 
@@ -442,7 +443,6 @@ def sync_page_range(
             result.requests += 1
             previous = spec.fetch(client, run, 1)
         while last_page is None or number <= last_page:
-            _renew(run)
             result.requests += 1
             page = spec.fetch(client, run, number)
             if previous is not None and page.repeats(previous):
@@ -450,7 +450,7 @@ def sync_page_range(
                 _paging_ignored(spec, run, client, previous, result, progress, read_first)
                 break
             result.pages += 1
-            _write(spec, run, page.data, result)
+            _write(spec, run, page.data, result, lease=True)
             result.remote_total, result.last_page = page.total, number
             result.reached_end = not page.has_more
             if progress is not None:
@@ -496,7 +496,6 @@ def _paging_ignored(
     for window in client.charges.walk_by_date(
         first, last, parse_item=_lenient(RemoteCharge.from_json), per_page=PER_PAGE
     ):
-        _renew(run)
         result.requests += 1
         result.pages += 1
         fresh = [
@@ -504,7 +503,7 @@ def _paging_ignored(
             for item in window.page.data
             if isinstance(item, _Unreadable) or spec.key(item) not in done
         ]
-        _write(spec, run, fresh, result)
+        _write(spec, run, fresh, result, lease=True)
         if not window.complete:
             result.incomplete = True
             logger.warning(
@@ -542,8 +541,71 @@ def _existing(spec: _Spec, environment: str, keys: Sequence[str]) -> dict[str, t
     return {row[0]: row[1:] for row in rows.values_list(spec.key_field, "raw", *tracked)}
 
 
-def _write(spec: _Spec, run: SyncRun, items: Iterable[Any], result: SyncResult) -> None:
-    now = timezone.now()
+class _Refused(Exception):
+    """The database refused a page's single upsert: the page is written again, row by row."""
+
+
+@dataclass
+class _Page:
+    """What writing a page takes, found by comparing it with the rows it already has."""
+
+    existing: dict[str, tuple[Any, ...]]
+    counts: SyncResult
+    # Rows to upsert (new or changed), by key, as the builders made them.
+    built: dict[str, models.Model] = field(default_factory=dict)
+    # Keys of rows that are the same as AcceptOn's object.
+    unchanged: list[str] = field(default_factory=list)
+    events: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+
+
+def _write(
+    spec: _Spec, run: SyncRun, items: Iterable[Any], result: SyncResult, *, lease: bool = False
+) -> None:
+    """Write a page of ``items``, renewing the run's lease when ``lease``.
+
+    The rows the page already has are read first, in one query outside any transaction (the
+    lease keeps other syncs of the resource away, and a read inside one would lock nothing
+    more). A page with nothing to write then costs that query and the lease's renewal. Any
+    other page is written in one transaction: the lease renewed, the new and changed rows
+    upserted in one statement (:mod:`~django_accepton.services.upsert`), the unchanged ones
+    marked seen, renewals linked; its change signals go out once it commits. One commit a
+    page.
+
+    When the database refuses the upsert (a value it will not store), that transaction is
+    rolled back whole and the page written again with each row in its own savepoint, so one
+    bad row never stops the page and the common page pays for no savepoint. A refusal that
+    says nothing about the rows (a lock timeout, a lost connection) is not caught: it stops
+    the run."""
+    readable = _readable(spec, items, result)
+    page = _compare(spec, run, readable)
+    if run.dry_run:
+        _add(result, page.counts)
+        return
+    if not page.built and not (page.unchanged and spec.retrieve is not None):
+        if lease:
+            _renew(run)
+        _add(result, page.counts)
+        return
+    for whole in (True, False):
+        try:
+            with transaction.atomic():
+                if lease:
+                    _renew(run)
+                _write_page(spec, run, page, whole=whole)
+        except _Refused:
+            continue
+        _add(result, page.counts)
+        return
+
+
+def _add(result: SyncResult, counts: SyncResult) -> None:
+    for name in ("created", "updated", "unchanged", "failed"):
+        setattr(result, name, getattr(result, name) + getattr(counts, name))
+
+
+def _readable(spec: _Spec, items: Iterable[Any], result: SyncResult) -> dict[str, Any]:
+    """``key -> object`` of the page's objects that can be written; the others are counted
+    failed and logged."""
     readable: dict[str, Any] = {}
     for item in items:
         if isinstance(item, _Unreadable):
@@ -557,59 +619,79 @@ def _write(spec: _Spec, run: SyncRun, items: Iterable[Any], result: SyncResult) 
             # A key listed twice on one page is written once (PostgreSQL refuses an upsert
             # that touches a row twice).
             readable[spec.key(item)] = item
-    if not readable:
-        return
-    existing = _existing(spec, run.environment, list(readable))
-    changed: list[models.Model] = []
-    unchanged: list[str] = []
-    events: list[tuple[str, str, dict[str, Any]]] = []
-    built: dict[str, models.Model] = {}
+    return readable
+
+
+def _compare(spec: _Spec, run: SyncRun, readable: dict[str, Any]) -> _Page:
+    """The page's objects against the rows it already has: what to write, what to announce."""
+    now = timezone.now()
+    page = _Page(
+        existing=_existing(spec, run.environment, list(readable)) if readable else {},
+        counts=run.new_result(),
+    )
     for key, remote in readable.items():
-        before = existing.get(key)
+        before = page.existing.get(key)
         if (
             before is not None
             and _same(before[0], remote.raw)
             and (len(before) == 1 or before[1] is None)
         ):
-            result.unchanged += 1
-            unchanged.append(key)
+            page.counts.unchanged += 1
+            page.unchanged.append(key)
             continue
         try:
-            built[key] = spec.build(remote, run.environment, now)
+            page.built[key] = spec.build(remote, run.environment, now)
         except (ValueError, TypeError) as exc:  # cleaning.Unstorable among them
-            result.failed += 1
+            page.counts.failed += 1
             logger.warning("Unstorable %s %s from AcceptOn: %s", spec.name, key, exc)
             continue
-        changed.append(built[key])
-        events += _changes(spec.name, key, before[0] if before else None, remote, run.initial)
+        page.events += _changes(spec.name, key, before[0] if before else None, remote, run.initial)
         if before is None:
-            result.created += 1
+            page.counts.created += 1
         else:
-            result.updated += 1
-    if run.dry_run:
-        return
-    if changed:
-        refused = _upsert(spec, changed)
+            page.counts.updated += 1
+    return page
+
+
+def _write_page(spec: _Spec, run: SyncRun, page: _Page, *, whole: bool) -> None:
+    """Write ``page`` inside the caller's transaction: in one statement when ``whole``, else
+    row by row, leaving out (and counting failed) the rows the database refuses."""
+    now = timezone.now()
+    built, events = page.built, page.events
+    if built and whole:
+        try:
+            upsert.upsert(
+                spec.model,
+                list(built.values()),
+                unique_fields=spec.unique_fields,
+                update_fields=spec.update_fields,
+            )
+        except (DataError, IntegrityError) as exc:
+            logger.warning(
+                "A %s page was refused whole (%s); writing it row by row", spec.name, exc
+            )
+            raise _Refused from exc
+    elif built:
+        refused = _upsert_each(spec, list(built.values()))
         for key in refused:
-            result.failed += 1
-            if key in existing:
-                result.updated -= 1
+            page.counts.failed += 1
+            if key in page.existing:
+                page.counts.updated -= 1
             else:
-                result.created -= 1
-            built.pop(key, None)
-        if refused:
-            events = [event for event in events if event[1] not in refused]
+                page.counts.created -= 1
+        built = {key: row for key, row in built.items() if key not in refused}
+        events = [event for event in events if event[1] not in refused]
     if spec.name == SyncResource.CHARGES:
         # New and changed charges: an unchanged one was judged when it was written, and a
         # subscription billed since is matched from its side (link_billed).
         renewals.link_renewals(run.environment, built)
     elif spec.name == SyncResource.SUBSCRIPTIONS:
         # Only a subscription mirrored before can have a first payment linked here.
-        updated = [row for key, row in built.items() if key in existing]
+        updated = [row for key, row in built.items() if key in page.existing]
         renewals.link_billed(run.environment, updated)  # type: ignore[arg-type]
-    if unchanged and spec.retrieve is not None:
+    if page.unchanged and spec.retrieve is not None:
         spec.model._default_manager.filter(
-            environment=run.environment, **{f"{spec.key_field}__in": unchanged}
+            environment=run.environment, **{f"{spec.key_field}__in": page.unchanged}
         ).update(last_seen_at=now)
     if events:
         refunded = [key for name, key, _ in events if name == "charge_refunded"]
@@ -621,31 +703,19 @@ def _write(spec: _Spec, run: SyncRun, items: Iterable[Any], result: SyncResult) 
         _announce(spec, run.environment, events, written=built)
 
 
-def _upsert(spec: _Spec, rows: list[models.Model]) -> set[str]:
-    """Write ``rows`` in one statement; when the database refuses it, row by row, each in its
-    own savepoint, so one row it refuses never stops the page. The keys of the rows it refused
-    (each logged with the database's reason)."""
-    manager = spec.model._default_manager
-    options: dict[str, Any] = {
-        "update_conflicts": True,
-        "unique_fields": spec.unique_fields,
-        "update_fields": spec.update_fields,
-    }
-    # bulk_create is atomic by itself; a savepoint is needed only inside a caller's
-    # transaction, which an error would otherwise leave unusable.
-    whole = transaction.atomic() if connection.in_atomic_block else nullcontext()
-    try:
-        with whole:
-            manager.bulk_create(rows, **options)
-    except (DataError, IntegrityError) as exc:
-        logger.warning("A %s page was refused whole (%s); writing it row by row", spec.name, exc)
-    else:
-        return set()
+def _upsert_each(spec: _Spec, rows: list[models.Model]) -> set[str]:
+    """Write ``rows`` one by one, each in its own savepoint; the keys of those the database
+    refused (each logged with its reason)."""
     refused: set[str] = set()
     for row in rows:
         try:
             with transaction.atomic():
-                manager.bulk_create([row], **options)
+                upsert.upsert(
+                    spec.model,
+                    [row],
+                    unique_fields=spec.unique_fields,
+                    update_fields=spec.update_fields,
+                )
         except (DataError, IntegrityError) as exc:
             # What this row holds is refused. Anything else (a lock timeout, a lost
             # connection) says nothing about the row: it stops the run, which then is not

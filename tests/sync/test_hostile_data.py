@@ -264,9 +264,9 @@ def test_a_code_is_never_cut_into_another_code(accepton):
 
 def test_a_database_that_fails_is_not_a_bad_row_and_the_run_is_no_success(accepton, monkeypatch):
     from django.db import OperationalError
-    from django.db.models import QuerySet
 
     from django_accepton.models import SyncState
+    from django_accepton.services import upsert
     from django_accepton.services.sync import SyncError
 
     paid(accepton, "ann@example.com")
@@ -274,7 +274,7 @@ def test_a_database_that_fails_is_not_a_bad_row_and_the_run_is_no_success(accept
     def locked(*args: Any, **kwargs: Any) -> Any:
         raise OperationalError("database is locked")
 
-    monkeypatch.setattr(QuerySet, "bulk_create", locked)
+    monkeypatch.setattr(upsert, "upsert", locked)
     with pytest.raises((OperationalError, SyncError)):
         sync_charges(full=True)
 

@@ -1,0 +1,196 @@
+"""The sync's page write (services.upsert) against the ORM's ``bulk_create``: the same pages,
+written both ways, leave the same tables, column by column, on every backend the suite runs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection, models
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from django_accepton.api import get_client
+from django_accepton.models import Charge, Plan, PromoCode, Subscription
+from django_accepton.services import sync as sync_service
+from django_accepton.services import upsert
+from django_accepton.services.promo_codes import create_promo_code
+from tests.checkout.conftest import SUCCESS_CARD, render_form, token_in
+
+pytestmark = [pytest.mark.django_db, pytest.mark.accepton_dialects]
+
+RESOURCES = ("plans", "subscriptions", "promo_codes", "charges")
+
+
+def hostile_charge(sandbox: Any) -> None:
+    """A paid charge whose email, description and metadata hold what databases refuse."""
+    token = token_in(render_form({"amount": 1200, "currency": "usd", "description": "Ink ☃"}))
+    sandbox.state.create_form_charge(
+        token,
+        SUCCESS_CARD,
+        12,
+        date.today().year + 2,
+        "123",
+        "eve\x00@example.com",
+        metadata={"note": "a\x00b", "odd": "\ud800x", "long": "ü" * 5000},
+    )
+
+
+def remote_page(resource: str) -> list[Any]:
+    """Page 1 of ``resource`` as the sync reads it."""
+    spec = sync_service.SPECS[resource]
+    run = sync_service.start_sync(resource, full=True, dry_run=True)
+    return list(spec.fetch(get_client(), run, 1).data)
+
+
+def rows_of(resource: str, remote: list[Any], *, now: Any) -> list[models.Model]:
+    spec = sync_service.SPECS[resource]
+    return [spec.build(item, "sandbox", now) for item in remote]
+
+
+def table(model: type[models.Model]) -> list[dict[str, Any]]:
+    """Every column of every row, but the auto primary key (it numbers inserts) and the times
+    the database row was written (``auto_now_add``: the moment of each write)."""
+    auto = model._meta.auto_field
+    written = {
+        field.attname
+        for field in model._meta.concrete_fields
+        if getattr(field, "auto_now_add", False) or getattr(field, "auto_now", False)
+    }
+    for name in written:
+        assert not model._default_manager.filter(**{f"{name}__isnull": True}).exists()
+    names = ["pk"] if model is not PromoCode else []
+    names += [
+        field.attname
+        for field in model._meta.concrete_fields
+        if field is not auto and field.attname not in written
+    ]
+    key = "name" if model is PromoCode else "pk"
+    return list(model._default_manager.order_by(key).values(*names))
+
+
+def write_twice(
+    resource: str, writer: Any, remote: list[Any], first: datetime
+) -> list[dict[str, Any]]:
+    """Insert a page read at ``first``, then write it again changed (every row updated); the
+    table after."""
+    spec = sync_service.SPECS[resource]
+    options = {"unique_fields": spec.unique_fields, "update_fields": spec.update_fields}
+    writer(spec.model, rows_of(resource, remote, now=first), **options)
+    later = rows_of(resource, remote, now=first + timedelta(minutes=5))
+    for row in later:
+        row.raw = {**row.raw, "seen": "again"}  # type: ignore[attr-defined]
+    writer(spec.model, later, **options)
+    return table(spec.model)
+
+
+@pytest.fixture
+def seeded(accepton: Any) -> Any:
+    for resource in RESOURCES:
+        accepton.state.seed(resource, 30)
+    create_promo_code("TENOFF", "percentage", Decimal("10"))
+    hostile_charge(accepton)
+    return accepton
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_the_fast_upsert_writes_what_bulk_create_writes(seeded: Any, resource: str) -> None:
+    model = sync_service.SPECS[resource].model
+    model._default_manager.all().delete()
+    remote = remote_page(resource)
+    assert len(remote) >= 30
+
+    # The same moment both ways: the rows hold when they were read.
+    first = timezone.now()
+    fast = write_twice(resource, upsert.upsert, remote, first)
+    model._default_manager.all().delete()
+    portable = write_twice(resource, upsert.portable_upsert, remote, first)
+
+    assert len(fast) == len(remote)
+    assert all(row["raw"]["seen"] == "again" for row in fast)
+    differences = [
+        (row["pk" if "pk" in row else "name"], name, value, other[name])
+        for row, other in zip(fast, portable, strict=True)
+        for name, value in row.items()
+        if value != other[name]
+    ]
+    assert not differences
+
+
+def test_a_page_is_one_statement_where_the_backend_has_a_writer(seeded: Any) -> None:
+    remote = remote_page("charges")
+    Charge.objects.all().delete()
+    rows = rows_of("charges", remote, now=timezone.now())
+    spec = sync_service.SPECS["charges"]
+
+    with CaptureQueriesContext(connection) as captured:
+        upsert.upsert(
+            Charge, rows, unique_fields=spec.unique_fields, update_fields=spec.update_fields
+        )
+
+    assert len(captured) == 1, [query["sql"][:80] for query in captured]
+    assert Charge.objects.count() == len(rows)
+
+
+def test_a_list_beyond_one_statement_is_split_and_written_whole(seeded: Any, monkeypatch) -> None:
+    remote = remote_page("subscriptions")
+    Subscription.objects.all().delete()
+    spec = sync_service.SPECS["subscriptions"]
+    # Three rows' worth of parameters a statement.
+    monkeypatch.setattr(upsert, "MAX_PARAMETERS", 3 * len(Subscription._meta.concrete_fields))
+
+    upsert.upsert(
+        Subscription,
+        rows_of("subscriptions", remote, now=timezone.now()),
+        unique_fields=spec.unique_fields,
+        update_fields=spec.update_fields,
+    )
+
+    assert Subscription.objects.count() == len(remote)
+
+
+def test_an_unknown_backend_takes_the_portable_path(seeded: Any, monkeypatch) -> None:
+    remote = remote_page("plans")
+    Plan.objects.all().delete()
+    monkeypatch.setattr(upsert, "_WRITERS", {})
+    spec = sync_service.SPECS["plans"]
+
+    with CaptureQueriesContext(connection) as captured:
+        upsert.upsert(
+            Plan,
+            rows_of("plans", remote, now=timezone.now()),
+            unique_fields=spec.unique_fields,
+            update_fields=spec.update_fields,
+        )
+
+    assert Plan.objects.count() == len(remote)
+    assert any("ON CONFLICT" in query["sql"].upper() for query in captured)
+
+
+def test_a_row_the_database_refuses_fails_alone(seeded: Any, monkeypatch) -> None:
+    """The page's one statement is refused; the page is written again row by row and only
+    the row the database will not store is counted failed."""
+    from django.db import IntegrityError
+
+    real = upsert.upsert
+    calls: list[int] = []
+
+    def refuse_poison(model: Any, rows: Any, **options: Any) -> None:
+        calls.append(len(rows))
+        if any(getattr(row, "pk", "") == poisoned for row in rows):
+            raise IntegrityError("refused")
+        real(model, rows, **options)
+
+    remote = remote_page("subscriptions")
+    poisoned = remote[3].id
+    monkeypatch.setattr(upsert, "upsert", refuse_poison)
+    Subscription.objects.all().delete()
+
+    result = sync_service.sync_subscriptions()
+
+    assert result.failed == 1
+    assert result.created == Subscription.objects.count()
+    assert not Subscription.objects.filter(pk=poisoned).exists()
+    assert calls[: len(remote) + 1] == [len(remote)] + [1] * len(remote)
