@@ -73,10 +73,8 @@ def upsert(
         f"{column} = EXCLUDED.{column}"
         for column in (_column(connection, model, name) for name in update_fields)
     )
-    values = [
-        tuple(field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields)
-        for row in rows
-    ]
+    prepare = [_preparer(field, connection) for field in fields]
+    values = [tuple(to_db(row) for to_db in prepare) for row in rows]
     # Names from the model's own meta, quoted; the values are parameters.
     head = f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608
     tail = f" ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
@@ -110,6 +108,42 @@ def _backend(connection: Any) -> str:
 def _column(connection: Any, model: type[models.Model], name: str) -> str:
     field = model._meta.get_field(name)
     return str(connection.ops.quote_name(field.column))  # type: ignore[union-attr]
+
+
+# Fields whose value of these types goes to the database as it is, on every backend: Django's
+# ``get_db_prep_save`` returns a str for a str, a bool for a bool.
+_AS_IS: dict[type[models.Field], type] = {  # type: ignore[type-arg]
+    models.CharField: str,
+    models.TextField: str,
+    models.BooleanField: bool,
+}
+
+
+def _preparer(field: Any, connection: Any) -> Any:
+    """``row -> value for the database`` of ``field``: ``pre_save`` then ``get_db_prep_save``,
+    as ``bulk_create`` does, but for a text or boolean field's plain value (no ``pre_save`` of
+    its own), and for a null, which is sent as it is."""
+    kind = next((kind for base, kind in _AS_IS.items() if type(field) is base), None)
+    attname = field.attname
+    if kind is not None:
+
+        def plain(row: models.Model) -> Any:
+            value = getattr(row, attname)
+            if type(value) is kind or (value is None and field.null):
+                return value
+            return field.get_db_prep_save(field.pre_save(row, True), connection)
+
+        return plain
+    if type(field).pre_save is models.Field.pre_save:
+
+        def nullable(row: models.Model) -> Any:
+            value = getattr(row, attname)
+            if value is None and field.null and not isinstance(field, models.JSONField):
+                return None
+            return field.get_db_prep_save(value, connection)
+
+        return nullable
+    return lambda row: field.get_db_prep_save(field.pre_save(row, True), connection)
 
 
 def _inserted_fields(model: type[models.Model], rows: Sequence[models.Model]) -> list[Any]:
