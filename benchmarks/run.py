@@ -160,10 +160,9 @@ def scratch_database(postgres_url: str | None) -> Iterator[str]:
         with tempfile.TemporaryDirectory() as folder:
             yield f"sqlite:///{folder}/bench.sqlite3"
         return
-    import psycopg
-
-    name = f"accepton_bench_{os.getpid()}"
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
+    # The pid and a random part: two runs at once (from two checkouts, say) never share one.
+    name = f"accepton_bench_{os.getpid()}_{secrets.token_hex(3)}"
+    with admin_connection(postgres_url) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     parts = urlsplit(postgres_url)
     try:
@@ -172,8 +171,24 @@ def scratch_database(postgres_url: str | None) -> Iterator[str]:
         from django.db import connections
 
         connections.close_all()
-        with psycopg.connect(postgres_url, autocommit=True) as admin:
+        with admin_connection(postgres_url) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def admin_connection(postgres_url: str) -> Any:
+    """A connection to create and drop the scratch database through: the database
+    ``POSTGRES_URL`` names, or the server's ``postgres`` database when that one does not exist
+    (the URL may name the scratch database's would-be neighbour rather than an existing one)."""
+    import psycopg
+
+    try:
+        return psycopg.connect(postgres_url, autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        if "does not exist" not in str(exc):
+            raise
+        parts = urlsplit(postgres_url)
+        fallback = urlunsplit(parts._replace(path="/postgres"))
+        return psycopg.connect(fallback, autocommit=True, connect_timeout=10)
 
 
 def machine(database_url: str) -> list[tuple[str, str]]:

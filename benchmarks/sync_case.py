@@ -52,7 +52,9 @@ def per_object_sync(on_page: Callable[[int], None]) -> tuple[int, int]:
 
     client = get_client()
     service = client.subscriptions
-    filters = service.filters(None, None, "created_at", "asc")
+    # The same listing as the sync reads: the server's own order (no source gives
+    # subscriptions a creation time to order by).
+    filters = service.filters(None, None, None, None)
     environment = current_environment()
     fields = ["environment", *("plan_id" if name == "plan" else name for name in MIRRORED_FIELDS)]
     number = objects = 0
