@@ -597,6 +597,20 @@ def fan_out_once(count: int, concurrency: int, folder: Path) -> dict[str, Any]:
     return {"seconds": seconds, "ranges": answer.get("ranges", 0), "result": result}
 
 
+def forget_queue() -> None:
+    """Delete the run's queue and its bindings from the broker (results expire by themselves,
+    after ``CELERY_RESULT_EXPIRES``); nothing else there is touched."""
+    import redis
+    from django.conf import settings
+
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=5)
+    try:
+        broker.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+    except redis.RedisError as exc:
+        log(f"could not delete the queue {queue} from the broker: {exc}")
+
+
 def bench_fan_out(sandbox: Sandbox, report: Report, count: int, folder: Path) -> None:
     from django.conf import settings
 
@@ -617,6 +631,7 @@ def bench_fan_out(sandbox: Sandbox, report: Report, count: int, folder: Path) ->
             runs[concurrency] = fan_out_once(count, concurrency, folder)
     finally:
         sandbox.control("PUT", "dialect", dialect)
+        forget_queue()
     one, two = runs[1], runs[2]
     ranges = f"tasks: page 1, then {one['ranges']} ranges of up to {PAGES_PER_TASK} pages"
     report.add(
@@ -950,7 +965,7 @@ def page(
         if pending
         else ""
     )
-    quick = " (`--quick`: small sizes, for development only)" if sizes != FULL else ""
+    quick = "**`--quick`: small sizes, for development only.**\n\n" if sizes != FULL else ""
     return PAGE.format(
         machine=machine_lines,
         table=table(rows) if rows else "(nothing measured yet)",
@@ -965,11 +980,11 @@ def page(
 PAGE = """\
 # Performance
 
-Figures from one run of `make bench` (`python -m benchmarks`){quick}, against the sandbox on
+Figures from one run of `make bench` (`python -m benchmarks`), against the sandbox on
 loopback, {seconds} s in all. They are this machine's; each is set beside a limit measured in
 the same run, and those ratios carry over better than the absolute numbers.
 
-{status}| Machine | |
+{quick}{status}| Machine | |
 |---|---|
 {machine}
 
@@ -986,8 +1001,9 @@ into an empty table, in a fresh Python process. *HTTP requests* are counted by t
   driver alone (psycopg 3 with its server-side binding on PostgreSQL, the `sqlite3` module on
   SQLite): one `INSERT ... ON CONFLICT (id) DO UPDATE SET ...` of the page's 100 rows into the
   same `django_accepton_subscription` table, emptied first, committed after each page (a
-  BEGIN, the statement and a COMMIT per page) or once at the end (*one transaction*). No HTTP
-  is in it: it is what the database and one Python process can do with the same data.
+  BEGIN, the statement and a COMMIT per page) or once at the end (*one transaction*).
+  Timestamps go as the text AcceptOn sent, for the database to parse. No HTTP is in it: it is
+  what the database and one Python process can do with the same data.
 - *App sync* is `sync_subscriptions()` called as a store calls it, in a fresh process; its
   time *without API time* is its wall time minus the time spent inside HTTP requests to the
   sandbox (`requests.Session.send`, wrapped in that process: the request sent and the answer
@@ -1018,10 +1034,13 @@ same file the same way.
 (`celery -A benchmarks.celery_app worker --pool prefork`) started by the run with one process,
 then, on an emptied table, with two. The task takes the lease and writes page 1; a chord
 writes the other pages in ranges of {pages_per_task} pages on whichever process is free; its
-callback records the run. The time is from sending the task to the callback's result, API time
-included (the sandbox serves the workers), and every subscription is checked to be stored. The
-worker, the sandbox and the database share the machine's cores: the speed-up says how much of
-a second core a second worker process can use here.
+callback records the run. For this part the sandbox answers a list's `total` as the count of
+the whole list (its `total=list` dialect switch): the fan-out trusts page 1's total only when
+it exceeds a page, and with the default reading (the page's own items) the whole list would be
+one range. The time is from sending the task to the callback's result, API time included (the
+sandbox serves the workers), and every subscription is checked to be stored. The worker, the
+sandbox and the database share the machine's cores: the speed-up says how much of a second
+core a second worker process can use here.
 
 **Verification endpoint.** `POST /accepton/api/charges/verify/` of a minimal project
 (`benchmarks/settings.py`) under gunicorn on PostgreSQL, with the sandbox as a separate
