@@ -1,21 +1,28 @@
-"""``make bench``: django-accepton's performance against the sandbox on loopback, in one run.
+"""``make bench``: django-accepton's performance against the sandbox on loopback, each figure
+beside the machine's limit measured in the same run (absolute times vary from run to run; the
+ratios are what carries over).
 
-1. **Sync** of 10,000 and 100,000 subscriptions with ``sync_subscriptions`` (bulk upserts), and
-   the same pages written one ``update_or_create`` per object (the dj-stripe way) as the
-   baseline: HTTP requests against ⌈N/100⌉, database queries per page, objects per second,
-   and the peak resident memory each sync added (each sync runs in a fresh process).
-2. **The charge verification endpoint** (``POST /accepton/api/charges/verify/``) served by
-   gunicorn, each request with its own pre-minted token and paid charge: requests per second,
-   median and p99 latency, queries per request, and the time spent beyond the one API call
-   (endpoint latency minus a direct ``client.charges.retrieve`` measured in the same run).
-   PostgreSQL only: the workers write concurrently.
-3. **The template tag**: 1,000 renders of ``{% accepton_form %}`` with the default
-   ``TOKEN_CACHE_TTL`` and with 0: API calls and renders per second.
+1. **Sync** of 10,000 and 100,000 subscriptions with ``sync_subscriptions``, beside the raw
+   limit: the same pages (fetched once beforehand, held as bytes) decoded and upserted with the
+   driver alone, one commit per page and in one transaction. The app's time excludes the time
+   spent inside HTTP requests to the sandbox. Also the per-object baseline (one
+   ``update_or_create`` per object), round trips and commits per page, and peak memory.
+2. **Fan-out**: the same sync fanned out over page ranges by ``django_accepton.tasks.fan_out_sync``
+   through Redis, to a real Celery worker with one process, then two: objects per second and
+   the speed-up.
+3. **The charge verification endpoint** (``POST /accepton/api/charges/verify/``) served by
+   gunicorn at 1, 8 and 32 connections, beside a bare DRF view of the same server (one SELECT,
+   one INSERT): requests per second, median and p99 latency, queries per request, and the
+   time beyond the one API call. PostgreSQL only: the workers write concurrently.
+4. **The template tag**: renders of ``{% accepton_form %}`` with the default
+   ``TOKEN_CACHE_TTL``, with a shared token cache and with 0: API calls and renders per second.
 
 The sandbox is a separate process (``python -m django_accepton.sandbox``) with keys made for
 this run; the database is a scratch one, created and dropped here (PostgreSQL when
-``POSTGRES_URL`` is set, else SQLite in a temporary folder). The results are printed as one
-table and, with ``--write``, written to a Markdown page.
+``POSTGRES_URL`` is set, else SQLite in WAL mode in a temporary folder). Each section's rows
+are printed as it finishes and, with ``--write``, the page is written again then, so a run that
+fails late keeps what it measured. Every process started here has a deadline to be ready and
+is stopped on any way out (``benchmarks.processes``).
 """
 
 from __future__ import annotations
@@ -28,14 +35,15 @@ import platform
 import secrets
 import shutil
 import socket
+import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+import traceback
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,14 +51,37 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from benchmarks.processes import Managed, http_answers, install_handlers, run_json, stop_all
+
 ROOT = Path(__file__).resolve().parent.parent
-SYNC_SIZES = (10_000, 100_000)
-RENDERS = 1_000
-VERIFY_SEQUENTIAL = 300
-VERIFY_CONCURRENT = 2_000
-VERIFY_WARMUP = 100
-CONCURRENCY = 8
-RETRIEVES = 300
+SECTIONS = ("sync", "fan-out", "verification", "template-tag")
+CONNECTIONS = (1, 8, 32)
+PAGES_PER_TASK = 10
+GOAL = 0.8
+
+
+@dataclass(frozen=True)
+class Sizes:
+    sync: tuple[int, ...] = (10_000, 100_000)
+    fan_out: int = 30_000
+    verify_warmup: int = 100
+    verify_sequential: int = 300
+    verify_concurrent: int = 2_000  # at each of 8 and 32 connections
+    retrieves: int = 300
+    renders: int = 1_000
+
+
+FULL = Sizes()
+# --quick: every section end to end in a few minutes, for development.
+QUICK = Sizes(
+    sync=(1_000, 3_000),
+    fan_out=5_000,
+    verify_warmup=20,
+    verify_sequential=50,
+    verify_concurrent=200,
+    retrieves=50,
+    renders=200,
+)
 
 
 @dataclass
@@ -66,21 +97,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def wait_for(url: str, seconds: float = 60) -> None:
-    """Until ``url`` answers at all. A server's first answer under load may take longer than a
-    request's timeout: any request error (a refused connection, a read timeout) is a retry
-    until the deadline, never the end of a run that has already measured for minutes."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            requests.get(url, timeout=10)
-            return
-        except requests.RequestException:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -100,19 +116,24 @@ def times(numerator: float, denominator: float, suffix: str = "x") -> str:
     return f"{numerator / denominator:.1f}{suffix}" if denominator else "-"
 
 
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 # ----- the sandbox process ----------------------------------------------------------------------
 
 
 class Sandbox:
     """``python -m django_accepton.sandbox`` on a free port, with keys made for this run."""
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.public_key = "pkey_" + secrets.token_hex(16)
         self.secret_key = "skey_" + secrets.token_hex(16)
-        # The banner prints the secret key: it goes nowhere.
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        # The banner prints the secret key: the log stays in the run's temporary folder.
+        self.process = Managed(
+            "the sandbox",
             [
                 sys.executable,
                 "-m",
@@ -124,11 +145,10 @@ class Sandbox:
                 "--secret-key",
                 self.secret_key,
             ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            log=folder / "sandbox.log",
         )
         self.http = requests.Session()
-        wait_for(self.url + "/__sandbox__/state")
+        self.process.ready(http_answers(self.url + "/__sandbox__/state"), 60, "answering")
 
     def control(self, method: str, name: str, payload: dict[str, Any] | None = None) -> Any:
         answer = self.http.request(
@@ -140,6 +160,9 @@ class Sandbox:
     def reset(self) -> None:
         self.control("POST", "reset")
 
+    def seed(self, resource: str, count: int) -> None:
+        self.control("POST", "seed", {"resource": resource, "count": count})
+
     def api_requests(self) -> int:
         return int(self.control("GET", "state")["requests"])
 
@@ -147,23 +170,47 @@ class Sandbox:
         return str(self.control("POST", "charges", {"token": token_id})["id"])
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
+        self.process.stop(grace=10)
 
 
 # ----- the scratch database ---------------------------------------------------------------------
 
 
-@contextmanager
-def scratch_database(postgres_url: str | None) -> Iterator[str]:
-    if not postgres_url:
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite:///{folder}/bench.sqlite3"
-        return
+def admin_connection(postgres_url: str) -> Any:
+    """A connection to create and drop the scratch database through: the database
+    ``POSTGRES_URL`` names, or the server's ``postgres`` database when that one does not exist
+    (the URL may name the scratch database's would-be neighbour rather than an existing one).
+    The server has 30 s to answer."""
     import psycopg
 
-    name = f"accepton_bench_{os.getpid()}"
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
+    deadline = time.monotonic() + 30
+    url = postgres_url
+    while True:
+        try:
+            return psycopg.connect(url, autocommit=True, connect_timeout=10)
+        except psycopg.OperationalError as exc:
+            if "does not exist" in str(exc) and url == postgres_url:
+                url = urlunsplit(urlsplit(postgres_url)._replace(path="/postgres"))
+                continue
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
+@contextmanager
+def scratch_database(postgres_url: str | None, folder: Path) -> Iterator[str]:
+    if not postgres_url:
+        path = folder / "bench.sqlite3"
+        # WAL: readers never wait for the writer, and a commit appends to the log (it is a
+        # property of the file, kept by every connection that opens it).
+        with sqlite3.connect(path) as setup:
+            setup.execute("PRAGMA journal_mode=WAL")
+        setup.close()
+        yield f"sqlite:///{path}"
+        return
+    # The pid and a random part: two runs at once (from two checkouts, say) never share one.
+    name = f"accepton_bench_{os.getpid()}_{secrets.token_hex(3)}"
+    with admin_connection(postgres_url) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     parts = urlsplit(postgres_url)
     try:
@@ -172,11 +219,21 @@ def scratch_database(postgres_url: str | None) -> Iterator[str]:
         from django.db import connections
 
         connections.close_all()
-        with psycopg.connect(postgres_url, autocommit=True) as admin:
+        with admin_connection(postgres_url) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def machine(database_url: str) -> list[tuple[str, str]]:
+def redis_version(url: str) -> str:
+    import redis
+
+    try:
+        return str(redis.Redis.from_url(url, socket_timeout=5).info("server")["redis_version"])
+    except redis.RedisError as exc:
+        return f"unreachable ({type(exc).__name__})"
+
+
+def machine() -> list[tuple[str, str]]:
+    from django.conf import settings
     from django.db import connection
 
     cpu = platform.processor() or platform.machine()
@@ -192,8 +249,11 @@ def machine(database_url: str) -> list[tuple[str, str]]:
             cursor.execute("SHOW server_version")
             database = f"PostgreSQL {cursor.fetchone()[0]}"
         else:
+            cursor.execute("PRAGMA journal_mode")
+            mode = cursor.fetchone()[0]
             cursor.execute("SELECT sqlite_version()")
-            database = f"SQLite {cursor.fetchone()[0]}"
+            database = f"SQLite {cursor.fetchone()[0]} ({mode} journal)"
+    import celery
     import django
     import gunicorn
 
@@ -203,39 +263,105 @@ def machine(database_url: str) -> list[tuple[str, str]]:
         ("Python", platform.python_version()),
         ("Django", django.get_version()),
         ("gunicorn", gunicorn.__version__),
+        ("Celery", celery.__version__),
+        ("Redis", redis_version(settings.CELERY_BROKER_URL)),
         ("Database", database),
         ("OS", f"{platform.system()} {platform.release()}"),
         ("Date", datetime.now(UTC).strftime("%Y-%m-%d")),
     ]
 
 
+# ----- the report: printed and written as each section finishes ----------------------------------
+
+
+class Report:
+    def __init__(self, path: str | None, sections: list[str], sizes: Sizes) -> None:
+        self.path = Path(path) if path else None
+        self.pending = list(sections)
+        self.sizes = sizes
+        self.rows: list[Row] = []
+        self.facts: list[tuple[str, str]] = []
+        self.failures: list[str] = []
+        self.started = time.perf_counter()
+
+    def add(self, rows: list[Row]) -> None:
+        self.rows += rows
+        print(table(rows), flush=True)
+        self.write()
+
+    def done(self, section: str) -> None:
+        if section in self.pending:
+            self.pending.remove(section)
+        self.write()
+
+    def failed(self, section: str, exc: BaseException) -> None:
+        self.failures.append(section)
+        message = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+        self.add([Row(section, "failed", message.replace("|", "/"))])
+        self.done(section)
+
+    def write(self) -> None:
+        if self.path is not None:
+            seconds = time.perf_counter() - self.started
+            self.path.write_text(page(self.facts, self.rows, seconds, self.pending, self.sizes))
+
+
+def table(rows: list[Row]) -> str:
+    header = ["What", "Measure", "Value", "Compared with", "Ratio"]
+    body = [[row.section, row.measure, row.value, row.compared, row.ratio] for row in rows]
+    widths = [max(len(line[column]) for line in [header, *body]) for column in range(5)]
+    lines = [header, ["-" * width for width in widths], *body]
+    return "\n".join(
+        "| "
+        + " | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        + " |"
+        for line in lines
+    )
+
+
 # ----- 1. sync ----------------------------------------------------------------------------------
 
 
 def empty_mirrors() -> None:
-    from django.db import connection
+    from django.db import connection, connections
 
     from django_accepton.models import Plan, Subscription, SyncState
 
     with connection.cursor() as cursor:
         for model in (Subscription, Plan, SyncState):
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")  # noqa: S608
-
-
-def sync_case(sandbox: Sandbox, mode: str, count: int) -> dict[str, Any]:
-    from django.db import connections
-
-    empty_mirrors()
     connections.close_all()
+
+
+def fetch_pages(folder: Path) -> int:
+    """Every page of the subscription list as the sync reads it, its body written as the
+    sandbox sent it, one file per page; the number of pages."""
+    from django_accepton.api import get_client
+    from django_accepton.client import Page
+
+    service = get_client().subscriptions
+    filters = service.filters(None, None, None, None)
+    number = 0
+    while True:
+        number += 1
+        params = {**filters, "page": number, "per_page": 100}
+        body = service.client.transport.send("GET", service.path, params=params).content
+        (folder / f"{number:06d}.json").write_bytes(body)
+        listed = Page.from_json(json.loads(body), lambda item: item, page=number, per_page=100)
+        if not listed.has_more:
+            return number
+
+
+def sync_case(
+    sandbox: Sandbox, mode: str, count: int, pages: Path, environment: str
+) -> dict[str, Any]:
+    empty_mirrors()
     before = sandbox.api_requests()
-    output = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "benchmarks.sync_case", mode],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=os.environ,
-        cwd=ROOT,
-    ).stdout
+    argv = [sys.executable, "-m", "benchmarks.sync_case", mode]
+    if mode.startswith("limit"):
+        argv += [str(pages), environment]
+    # The per-object baseline of 100,000 takes minutes; anything much slower is stuck.
+    output = run_json(argv, timeout=300 + count / 40, what=f"the {mode} sync of {count:,}")
     result: dict[str, Any] = json.loads(output)
     result["requests"] = sandbox.api_requests() - before
     if result["objects"] != count:
@@ -247,49 +373,54 @@ def growth_mib(result: dict[str, Any]) -> float:
     return max(0, result["rss_peak_kib"] - result["rss_before_kib"]) / 1024
 
 
-def bench_sync(sandbox: Sandbox, rows: list[Row], sizes: tuple[int, ...]) -> None:
+def typical(per_page: list[dict[str, int]]) -> dict[str, int]:
+    """Each figure's median over the pages after the first (which also starts the run), leaving
+    out the last one (short, or empty when N is a multiple of 100) when there are others."""
+    later = per_page[1:-1] or per_page[1:] or per_page
+    return {name: int(statistics.median_low(p[name] for p in later)) for name in later[0]}
+
+
+def round_trips(figures: dict[str, int]) -> int:
+    return sum(figures[name] for name in ("statements", "savepoints", "begins", "commits"))
+
+
+def described(figures: dict[str, int]) -> str:
+    parts = [f"{figures['statements']} statements", f"{figures['begins']} BEGIN"]
+    parts.append(f"{figures['commits']} COMMIT")
+    if figures["savepoints"]:
+        parts.append(f"{figures['savepoints']} savepoint")
+    if figures["rollbacks"]:
+        parts.append(f"{figures['rollbacks']} ROLLBACK")
+    return f"{round_trips(figures) + figures['rollbacks']} = " + " + ".join(parts)
+
+
+def without_api(result: dict[str, Any]) -> float:
+    return max(result["seconds"] - result["http_seconds"], 1e-9)
+
+
+def bench_sync(sandbox: Sandbox, report: Report, sizes: tuple[int, ...], folder: Path) -> None:
+    from django_accepton.api import current_environment
+
+    environment = current_environment()
     grown: dict[int, float] = {}
     first = sizes[0]
     for count in sizes:
         sandbox.reset()
-        sandbox.control("POST", "seed", {"resource": "subscriptions", "count": count})
-        print(f"sync of {count:,} subscriptions: bulk, then per object", file=sys.stderr)
-        bulk = sync_case(sandbox, "bulk", count)
-        single = sync_case(sandbox, "per_object", count)
-        section = f"Sync, {count:,} subscriptions"
-        pages = math.ceil(count / 100)
-        rows.append(
-            Row(
-                section,
-                "HTTP requests",
-                number(bulk["requests"]),
-                f"⌈N/100⌉ = {number(pages)}",
-                f"{bulk['requests'] / pages:.2f}",
-            )
-        )
-        later = bulk["queries_per_page"][1:] or bulk["queries_per_page"]
-        single_later = single["queries_per_page"][1:] or single["queries_per_page"]
-        rows.append(
-            Row(
-                section,
-                "DB round trips per page of 100, BEGIN and COMMIT included (page 1; later)",
-                f"{bulk['queries_per_page'][0]}; {min(later)}-{max(later)}",
-                f"per object: {min(single_later)}-{max(single_later)}",
-                times(statistics.median(single_later), statistics.median(later), "x fewer"),
-            )
-        )
-        bulk_rate = count / bulk["seconds"]
-        single_rate = count / single["seconds"]
-        rows.append(
-            Row(
-                section,
-                "objects/s (seconds)",
-                f"{number(bulk_rate)} ({bulk['seconds']:.1f} s)",
-                f"per object: {number(single_rate)} ({single['seconds']:.1f} s)",
-                times(bulk_rate, single_rate),
-            )
-        )
-        grown[count] = growth_mib(bulk)
+        sandbox.seed("subscriptions", count)
+        pages = folder / f"pages-{count}"
+        pages.mkdir()
+        try:
+            fetched = fetch_pages(pages)
+            log(f"sync of {count:,}: raw limit (commit per page, one transaction), app, per object")
+            limit = sync_case(sandbox, "limit_per_page", count, pages, environment)
+            whole = sync_case(sandbox, "limit_one_transaction", count, pages, environment)
+        finally:
+            shutil.rmtree(pages, ignore_errors=True)
+        app = sync_case(sandbox, "bulk", count, pages, environment)
+        single = sync_case(sandbox, "per_object", count, pages, environment)
+        rows = sync_rows(count, fetched, limit, whole, app, single)
+        grown[count] = growth_mib(app)
+        section = rows[0].section
         rows.append(
             Row(
                 section,
@@ -300,12 +431,229 @@ def bench_sync(sandbox: Sandbox, rows: list[Row], sizes: tuple[int, ...]) -> Non
                 else f"{first:,}: {grown[first]:.1f} MiB",
                 ""
                 if count == first
-                else times(grown[count], grown[first], f"x for {count // first}x N"),
+                else times(grown[count], grown[first], f"x for {count / first:g}x N"),
             )
         )
+        report.add(rows)
 
 
-# ----- 2. the verification endpoint -------------------------------------------------------------
+def sync_rows(
+    count: int,
+    fetched: int,
+    limit: dict[str, Any],
+    whole: dict[str, Any],
+    app: dict[str, Any],
+    single: dict[str, Any],
+) -> list[Row]:
+    section = f"Sync, {count:,} subscriptions"
+    pages = math.ceil(count / 100)
+    app_rate = count / without_api(app)
+    limit_rate = count / limit["seconds"]
+    whole_rate = count / whole["seconds"]
+    single_rate = count / without_api(single)
+    steady, first = typical(app["per_page"]), app["per_page"][0]
+    single_steady = typical(single["per_page"])
+    limit_trips = limit["round_trips"] / max(limit["commits"], 1)
+    app_commits = steady["commits"] + steady["autocommit_writes"]
+    rows = [
+        Row(
+            section,
+            "HTTP requests (app sync)",
+            number(app["requests"]),
+            f"⌈N/100⌉ = {number(pages)} (pages listed: {fetched})",
+            f"{app['requests'] / pages:.2f}",
+        ),
+        Row(
+            section,
+            "objects/s without API time: app sync vs raw limit, a commit per page",
+            f"{number(app_rate)} ({app['seconds']:.1f} s - {app['http_seconds']:.1f} s in HTTP)",
+            f"raw limit: {number(limit_rate)} ({limit['seconds']:.2f} s)",
+            f"{app_rate / limit_rate:.2f} of the limit (goal >= {GOAL})",
+        ),
+        Row(
+            section,
+            "objects/s without API time: app sync vs raw limit, one transaction",
+            number(app_rate),
+            f"raw limit: {number(whole_rate)} ({whole['seconds']:.2f} s)",
+            f"{app_rate / whole_rate:.2f} of the limit",
+        ),
+        Row(
+            section,
+            "objects/s with API time (seconds): app sync vs per object",
+            f"{number(count / app['seconds'])} ({app['seconds']:.1f} s)",
+            f"per object: {number(count / single['seconds'])} ({single['seconds']:.1f} s); "
+            f"without API time {number(single_rate)}",
+            times(single["seconds"], app["seconds"]),
+        ),
+        Row(
+            section,
+            "DB round trips per page of 100 (typical page)",
+            described(steady),
+            f"raw limit: {limit_trips:.0f} = 1 statement + 1 BEGIN + 1 COMMIT; "
+            f"per object: {round_trips(single_steady)}",
+            times(round_trips(steady), limit_trips),
+        ),
+        Row(
+            section,
+            "DB round trips on page 1 (it also starts the run)",
+            described(first),
+            "",
+        ),
+        Row(
+            section,
+            "commits per page of 100 (typical page)",
+            f"{app_commits} ({steady['commits']} COMMIT + "
+            f"{steady['autocommit_writes']} in autocommit)",
+            "raw limit: 1",
+            times(app_commits, 1),
+        ),
+    ]
+    return rows
+
+
+# ----- 2. fan-out over Celery workers -----------------------------------------------------------
+
+
+def redis_ready(url: str, seconds: float = 30) -> None:
+    import redis
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            redis.Redis.from_url(url, socket_timeout=5).ping()
+            return
+        except redis.RedisError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def celery_worker(concurrency: int, folder: Path) -> Managed:
+    from benchmarks.celery_app import app
+
+    queue = app.conf.task_default_queue
+    node = f"{queue}-{concurrency}@{socket.gethostname()}"
+    worker = Managed(
+        f"the Celery worker ({concurrency} processes)",
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "benchmarks.celery_app",
+            "worker",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            str(concurrency),
+            "-Q",
+            queue,
+            "-n",
+            node,
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "WARNING",
+        ],
+        log=folder / f"celery-{concurrency}.log",
+    )
+
+    def answers_ping() -> bool:
+        return bool(app.control.ping(destination=[node], timeout=1.0))
+
+    worker.ready(answers_ping, 60, "answering a ping")
+    return worker
+
+
+def fan_out_once(count: int, concurrency: int, folder: Path) -> dict[str, Any]:
+    from celery.result import AsyncResult
+
+    from benchmarks.celery_app import app
+    from django_accepton import tasks
+    from django_accepton.models import Subscription
+
+    empty_mirrors()
+    worker = celery_worker(concurrency, folder)
+    deadline = 120 + count / 50
+    try:
+        started = time.perf_counter()
+        first = tasks.fan_out_sync.delay("subscriptions", pages_per_task=PAGES_PER_TASK)
+        answer = first.get(timeout=deadline)
+        if "skipped" in answer:
+            raise RuntimeError(f"the fanned-out sync was skipped: {answer['skipped']}")
+        if "finish_task_id" in answer:
+            result = AsyncResult(answer["finish_task_id"], app=app).get(timeout=deadline)
+        else:
+            result = answer["result"]
+        seconds = time.perf_counter() - started
+    except Exception:
+        log(worker.log_tail())
+        raise
+    finally:
+        worker.stop()
+    stored = Subscription.objects.count()
+    if stored != count:
+        raise RuntimeError(f"the fanned-out sync stored {stored} of {count} subscriptions")
+    return {"seconds": seconds, "ranges": answer.get("ranges", 0), "result": result}
+
+
+def forget_queue() -> None:
+    """Delete the run's queue and its bindings from the broker (results expire by themselves,
+    after ``CELERY_RESULT_EXPIRES``); nothing else there is touched."""
+    import redis
+    from django.conf import settings
+
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=5)
+    try:
+        broker.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+    except redis.RedisError as exc:
+        log(f"could not delete the queue {queue} from the broker: {exc}")
+
+
+def bench_fan_out(sandbox: Sandbox, report: Report, count: int, folder: Path) -> None:
+    from django.conf import settings
+
+    redis_ready(settings.CELERY_BROKER_URL)
+    redis_ready(settings.CELERY_RESULT_BACKEND)
+    sandbox.reset()
+    sandbox.seed("subscriptions", count)
+    section = f"Fan-out sync, {count:,} subscriptions"
+    # The fan-out splits the list into ranges by page 1's total only when that total exceeds
+    # a page (what it counts is undocumented); the sandbox's default counts the page's items,
+    # which leaves one range. Here it counts the whole list, as the other reading has it.
+    dialect = sandbox.control("GET", "dialect")["switches"]
+    sandbox.control("PUT", "dialect", {**dialect, "total": "list"})
+    runs = {}
+    try:
+        for concurrency in (1, 2):
+            log(f"fan-out of {count:,}: a Celery worker of {concurrency} processes")
+            runs[concurrency] = fan_out_once(count, concurrency, folder)
+    finally:
+        sandbox.control("PUT", "dialect", dialect)
+        forget_queue()
+    one, two = runs[1], runs[2]
+    ranges = f"tasks: page 1, then {one['ranges']} ranges of up to {PAGES_PER_TASK} pages"
+    report.add(
+        [
+            Row(
+                section,
+                "objects/s, 1 worker process (API time included)",
+                f"{number(count / one['seconds'])} ({one['seconds']:.1f} s)",
+                ranges,
+            ),
+            Row(
+                section,
+                "objects/s, 2 worker processes (API time included)",
+                f"{number(count / two['seconds'])} ({two['seconds']:.1f} s)",
+                f"1 process: {number(count / one['seconds'])}",
+                times(one["seconds"], two["seconds"], "x speed-up"),
+            ),
+        ]
+    )
+
+
+# ----- 3. the verification endpoint -------------------------------------------------------------
 
 
 def paid_pairs(sandbox: Sandbox, count: int) -> list[dict[str, str]]:
@@ -325,7 +673,7 @@ def load(url: str, bodies: list[dict[str, str]], concurrency: int) -> dict[str, 
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(bodies, handle)
     try:
-        output = subprocess.run(  # noqa: S603 - our own interpreter and module
+        output = run_json(
             [
                 sys.executable,
                 "-m",
@@ -335,26 +683,25 @@ def load(url: str, bodies: list[dict[str, str]], concurrency: int) -> dict[str, 
                 "--concurrency",
                 str(concurrency),
             ],
-            check=True,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-        ).stdout
+            timeout=120 + len(bodies) / 2,
+            what=f"{len(bodies):,} requests at {concurrency} connections",
+        )
     finally:
         os.unlink(handle.name)
     result: dict[str, Any] = json.loads(output)
     if result["errors"] or result["statuses"] != {"200": len(bodies)}:
         raise RuntimeError(
-            f"the endpoint did not answer 200 to every request: {result['statuses']}, "
+            f"{url} did not answer 200 to every request: {result['statuses']}, "
             f"{result['errors'][:3]}"
         )
     return result
 
 
 @contextmanager
-def gunicorn_server(workers: int, threads: int) -> Iterator[str]:
+def gunicorn_server(workers: int, threads: int, folder: Path) -> Iterator[str]:
     port = free_port()
-    server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+    server = Managed(
+        "gunicorn",
         [
             sys.executable,
             "-m",
@@ -373,18 +720,18 @@ def gunicorn_server(workers: int, threads: int) -> Iterator[str]:
             "--log-level",
             "warning",
         ],
-        cwd=ROOT,
-        env=os.environ,
+        log=folder / "gunicorn.log",
     )
+    base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(f"http://127.0.0.1:{port}/accepton/failed/")
-        yield f"http://127.0.0.1:{port}/accepton/api/charges/verify/"
+        # A server's first answer under load may take a while: a minute to answer at all.
+        server.ready(http_answers(base + "/accepton/failed/"), 60, "answering")
+        yield base
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
 
 
-def bench_verification(sandbox: Sandbox, rows: list[Row]) -> None:
+def bench_verification(sandbox: Sandbox, report: Report, sizes: Sizes, folder: Path) -> None:
     from django.db import connection
 
     from django_accepton.api import get_client
@@ -392,80 +739,124 @@ def bench_verification(sandbox: Sandbox, rows: list[Row]) -> None:
 
     section = "Verification endpoint"
     if connection.vendor != "postgresql":
-        rows.append(Row(section, "skipped", "needs PostgreSQL: set POSTGRES_URL"))
+        report.add([Row(section, "skipped", "needs PostgreSQL: set POSTGRES_URL")])
         return
     sandbox.reset()
-    total = VERIFY_WARMUP + VERIFY_SEQUENTIAL + VERIFY_CONCURRENT
-    print(f"verification endpoint: minting and paying {total:,} tokens", file=sys.stderr)
+    warm, one, many = sizes.verify_warmup, sizes.verify_sequential, sizes.verify_concurrent
+    total = warm + one + 2 * many
+    log(f"verification endpoint: minting and paying {total:,} tokens")
     pairs = paid_pairs(sandbox, total)
-    warmup = pairs[:VERIFY_WARMUP]
-    sequential = pairs[VERIFY_WARMUP : VERIFY_WARMUP + VERIFY_SEQUENTIAL]
-    concurrent = pairs[VERIFY_WARMUP + VERIFY_SEQUENTIAL :]
+    batches = {
+        0: pairs[:warm],
+        1: pairs[warm : warm + one],
+        8: pairs[warm + one : warm + one + many],
+        32: pairs[warm + one + many :],
+    }
 
     client = get_client()
-    for pair in warmup[:20]:
+    for pair in batches[0][:20]:
         client.charges.retrieve(pair["charge_id"])
     direct = []
-    for pair in concurrent[:RETRIEVES]:
+    for pair in batches[8][: sizes.retrieves]:
         started = time.perf_counter()
         client.charges.retrieve(pair["charge_id"])
         direct.append(time.perf_counter() - started)
 
     workers, threads = os.cpu_count() or 2, 4
-    with gunicorn_server(workers, threads) as url:
-        print("verification endpoint: under load", file=sys.stderr)
-        load(url, warmup, CONCURRENCY)
-        one = load(url, sequential, 1)
-        many = load(url, concurrent, CONCURRENCY)
+    results: dict[tuple[str, int], dict[str, Any]] = {}
+    with gunicorn_server(workers, threads, folder) as base:
+        urls = {"verify": base + "/accepton/api/charges/verify/", "bare": base + "/bench/bare/"}
+        log("verification endpoint and bare view: warm-up, then 1, 8 and 32 connections")
+        load(urls["verify"], batches[0], 8)
+        load(urls["bare"], batches[0], 8)
+        for connections in CONNECTIONS:
+            for name, url in urls.items():
+                results[(name, connections)] = load(url, batches[connections], connections)
     verified = Charge.objects.filter(verification=Verification.VERIFIED).count()
     if verified != total:
         raise RuntimeError(f"{verified} of {total} charges verified")
+    report.add(verification_rows(section, results, direct, workers, threads, verified, total))
 
-    server = f"gunicorn gthread, {workers} workers x {threads} threads"
-    direct_median = statistics.median(direct)
-    for label, result in (("1 connection", one), (f"{CONCURRENCY} connections", many)):
-        latencies = result["latencies"]
+
+def verification_rows(
+    section: str,
+    results: dict[tuple[str, int], dict[str, Any]],
+    direct: list[float],
+    workers: int,
+    threads: int,
+    verified: int,
+    total: int,
+) -> list[Row]:
+    rows = []
+    for connections in CONNECTIONS:
+        verify, bare = results[("verify", connections)], results[("bare", connections)]
+        label = f"{connections} connection{'s' if connections > 1 else ''}"
+        verify_rate = len(verify["latencies"]) / verify["seconds"]
+        bare_rate = len(bare["latencies"]) / bare["seconds"]
         rows.append(
             Row(
                 section,
-                f"requests/s, {label} ({len(latencies):,} requests)",
-                f"{number(len(latencies) / result['seconds'])}",
-                server,
+                f"requests/s, {label} ({len(verify['latencies']):,} requests)",
+                number(verify_rate),
+                f"bare view: {number(bare_rate)}",
+                f"{verify_rate / bare_rate:.2f} of the bare view",
             )
         )
+        v_lat, b_lat = verify["latencies"], bare["latencies"]
         rows.append(
             Row(
                 section,
                 f"latency median / p99, {label}",
-                f"{ms(statistics.median(latencies))} / {ms(percentile(latencies, 0.99))}",
-                f"direct charges.retrieve: {ms(direct_median)} / {ms(percentile(direct, 0.99))}",
-                times(statistics.median(latencies), direct_median),
+                f"{ms(statistics.median(v_lat))} / {ms(percentile(v_lat, 0.99))}",
+                f"bare view: {ms(statistics.median(b_lat))} / {ms(percentile(b_lat, 0.99))}",
+                times(statistics.median(v_lat), statistics.median(b_lat), "x the bare view"),
             )
         )
-    queries = one["queries"] + many["queries"]
+    queries = [q for c in CONNECTIONS for q in results[("verify", c)]["queries"]]
+    bare_queries = [q for c in CONNECTIONS for q in results[("bare", c)]["queries"]]
     rows.append(
         Row(
             section,
             "DB queries per request (min-max)",
             f"{min(queries)}-{max(queries)}",
+            f"bare view: {min(bare_queries)}-{max(bare_queries)}; "
             f"{verified:,} of {total:,} charges verified, every answer 200",
         )
     )
-    overhead = statistics.median(one["latencies"]) - direct_median
+    direct_median = statistics.median(direct)
+    one = statistics.median(results[("verify", 1)]["latencies"])
+    bare_one = statistics.median(results[("bare", 1)]["latencies"])
+    rows.append(
+        Row(
+            section,
+            "direct charges.retrieve, median / p99 (no server)",
+            f"{ms(direct_median)} / {ms(percentile(direct, 0.99))}",
+            f"gunicorn gthread, {workers} workers x {threads} threads",
+        )
+    )
     rows.append(
         Row(
             section,
             "time beyond the one API call (median, 1 connection)",
-            ms(overhead),
-            f"endpoint {ms(statistics.median(one['latencies']))} - retrieve {ms(direct_median)}",
+            ms(one - direct_median),
+            f"endpoint {ms(one)} - retrieve {ms(direct_median)}",
         )
     )
+    rows.append(
+        Row(
+            section,
+            "time beyond the bare view and the API call (median, 1 connection)",
+            ms(one - bare_one - direct_median),
+            f"endpoint {ms(one)} - bare view {ms(bare_one)} - retrieve {ms(direct_median)}",
+        )
+    )
+    return rows
 
 
-# ----- 3. the template tag ----------------------------------------------------------------------
+# ----- 4. the template tag ----------------------------------------------------------------------
 
 
-def bench_template_tag(sandbox: Sandbox, rows: list[Row]) -> None:
+def bench_template_tag(sandbox: Sandbox, report: Report, renders: int) -> None:
     from django.conf import settings
     from django.db import connection
     from django.template import Context, Template
@@ -494,19 +885,21 @@ def bench_template_tag(sandbox: Sandbox, rows: list[Row]) -> None:
         ("hinted", {"TOKEN_CACHE": "tokens"}),
         ("uncached", {"TOKEN_CACHE_TTL": 0}),
     )
-    for label, extra in cases:
-        print(f"template tag: {RENDERS:,} renders, {label}", file=sys.stderr)
-        with override_settings(ACCEPTON={**base, **extra}, CACHES=caches_with_hint):
-            template.render(Context({"product": {**product, "description": "warm-up"}}))
-            template.render(Context({"product": product, "request": request}))
-            before = sandbox.api_requests()
-            with CaptureQueriesContext(connection) as queries:
-                started = time.perf_counter()
-                for _ in range(RENDERS):
-                    template.render(Context({"product": product, "request": request}))
-                seconds = time.perf_counter() - started
-            figures[label] = (sandbox.api_requests() - before, RENDERS / seconds, len(queries))
-    shutil.rmtree(hint_dir, ignore_errors=True)
+    try:
+        for label, extra in cases:
+            log(f"template tag: {renders:,} renders, {label}")
+            with override_settings(ACCEPTON={**base, **extra}, CACHES=caches_with_hint):
+                template.render(Context({"product": {**product, "description": "warm-up"}}))
+                template.render(Context({"product": product, "request": request}))
+                before = sandbox.api_requests()
+                with CaptureQueriesContext(connection) as queries:
+                    started = time.perf_counter()
+                    for _ in range(renders):
+                        template.render(Context({"product": product, "request": request}))
+                    seconds = time.perf_counter() - started
+                figures[label] = (sandbox.api_requests() - before, renders / seconds, len(queries))
+    finally:
+        shutil.rmtree(hint_dir, ignore_errors=True)
     # The floor: the tag's own template rendered with a context made once.
     plain = get_template("django_accepton/form.html")
     plain_context = {
@@ -515,80 +908,83 @@ def bench_template_tag(sandbox: Sandbox, rows: list[Row]) -> None:
         "redirect_uri": "https://shop.example/accepton/return/?token=txn_0",
     }
     started = time.perf_counter()
-    for _ in range(RENDERS):
+    for _ in range(renders):
         plain.render(plain_context)
-    plain_rate = RENDERS / (time.perf_counter() - started)
-    section = f"Template tag, {RENDERS:,} renders"
+    plain_rate = renders / (time.perf_counter() - started)
+    section = f"Template tag, {renders:,} renders"
     hinted = figures["hinted"]
-    rows.append(
-        Row(
-            section,
-            "renders/s with TOKEN_CACHE (a shared file cache)",
-            number(hinted[1]),
-            f"plain render of form.html: {number(plain_rate)}",
-            times(plain_rate, hinted[1], "x the floor (goal <= 3x)"),
-        )
-    )
-    rows.append(
-        Row(
-            section,
-            "queries and API calls per 1,000 renders with TOKEN_CACHE",
-            f"{hinted[2]} / {hinted[0]}",
-            f"without: {figures['cached'][2]} / {figures['cached'][0]}",
-            "",
-        )
-    )
     cached, uncached = figures["cached"], figures["uncached"]
     ttl = DEFAULTS["TOKEN_CACHE_TTL"]
-    rows.append(
-        Row(
-            section,
-            f"API calls (TOKEN_CACHE_TTL {ttl} s, the default)",
-            number(cached[0]),
-            f"TOKEN_CACHE_TTL 0: {number(uncached[0])}",
-            times(uncached[0], cached[0], "x fewer"),
-        )
-    )
-    rows.append(
-        Row(
-            section,
-            "renders/s",
-            number(cached[1]),
-            f"TOKEN_CACHE_TTL 0: {number(uncached[1])}",
-            times(cached[1], uncached[1]),
-        )
-    )
-
-
-# ----- output -----------------------------------------------------------------------------------
-
-
-def table(rows: list[Row]) -> str:
-    header = ["What", "Measure", "Value", "Compared with", "Ratio"]
-    body = [[row.section, row.measure, row.value, row.compared, row.ratio] for row in rows]
-    widths = [max(len(line[column]) for line in [header, *body]) for column in range(5)]
-    lines = [header, ["-" * width for width in widths], *body]
-    return "\n".join(
-        "| "
-        + " | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True))
-        + " |"
-        for line in lines
+    report.add(
+        [
+            Row(
+                section,
+                "renders/s with TOKEN_CACHE (a shared file cache)",
+                number(hinted[1]),
+                f"plain render of form.html: {number(plain_rate)}",
+                times(plain_rate, hinted[1], "x the floor (goal <= 3x)"),
+            ),
+            Row(
+                section,
+                f"queries and API calls per {renders:,} renders with TOKEN_CACHE",
+                f"{hinted[2]} / {hinted[0]}",
+                f"without: {figures['cached'][2]} / {figures['cached'][0]}",
+                "",
+            ),
+            Row(
+                section,
+                f"API calls (TOKEN_CACHE_TTL {ttl} s, the default)",
+                number(cached[0]),
+                f"TOKEN_CACHE_TTL 0: {number(uncached[0])}",
+                times(uncached[0], cached[0], "x fewer"),
+            ),
+            Row(
+                section,
+                "renders/s",
+                number(cached[1]),
+                f"TOKEN_CACHE_TTL 0: {number(uncached[1])}",
+                times(cached[1], uncached[1]),
+            ),
+        ]
     )
 
 
-def page(facts: list[tuple[str, str]], rows: list[Row], seconds: float) -> str:
+# ----- the page ---------------------------------------------------------------------------------
+
+
+def page(
+    facts: list[tuple[str, str]],
+    rows: list[Row],
+    seconds: float,
+    pending: list[str],
+    sizes: Sizes,
+) -> str:
     machine_lines = "\n".join(f"| {name} | {value} |" for name, value in facts)
-    return PAGE.format(machine=machine_lines, table=table(rows), seconds=f"{seconds:.0f}")
+    status = (
+        f"**Partial: still to run when this was written: {', '.join(pending)}.**\n\n"
+        if pending
+        else ""
+    )
+    quick = "**`--quick`: small sizes, for development only.**\n\n" if sizes != FULL else ""
+    return PAGE.format(
+        machine=machine_lines,
+        table=table(rows) if rows else "(nothing measured yet)",
+        seconds=f"{seconds:.0f}",
+        status=status,
+        quick=quick,
+        goal=GOAL,
+        pages_per_task=PAGES_PER_TASK,
+    )
 
 
 PAGE = """\
 # Performance
 
 Figures from one run of `make bench` (`python -m benchmarks`), against the sandbox on
-loopback, {seconds} s in all. They are this machine's; the ratios carry over better than the
-absolute numbers.
+loopback, {seconds} s in all. They are this machine's; each is set beside a limit measured in
+the same run, and those ratios carry over better than the absolute numbers.
 
-| Machine | |
+{quick}{status}| Machine | |
 |---|---|
 {machine}
 
@@ -598,94 +994,179 @@ absolute numbers.
 
 **Sync.** The sandbox (a separate process) holds N subscriptions; each sync writes all of them
 into an empty table, in a fresh Python process. *HTTP requests* are counted by the sandbox.
-*DB round trips per page* are every statement Django sends around each page of 100,
-transaction control (`BEGIN`, `COMMIT`, savepoints) included (page 1 also creates the sync's
-state row and takes its lease). *Peak memory added* is the process's peak resident set during
-the sync minus its size just before (Linux's `VmHWM`, reset before the sync): it stays flat
-as N grows tenfold because a page is written before the next is read. The baseline reads the
-same pages with the same client and writes each object with one `update_or_create` (the way
-dj-stripe syncs), in autocommit as a sync task would run.
+
+- *Raw limit*: before the syncs, the run fetches every page of the list once, as the sync
+  reads it, and keeps each answer's bytes. A fresh process reads them into memory, then, on
+  the clock, decodes each page, turns its objects into row tuples and upserts them with the
+  driver alone (psycopg 3 with its server-side binding on PostgreSQL, the `sqlite3` module on
+  SQLite): one `INSERT ... ON CONFLICT (id) DO UPDATE SET ...` of the page's 100 rows into the
+  same `django_accepton_subscription` table, emptied first, committed after each page (a
+  BEGIN, the statement and a COMMIT per page) or once at the end (*one transaction*).
+  Timestamps go as the text AcceptOn sent, for the database to parse. No HTTP is in it: it is
+  what the database and one Python process can do with the same data.
+- *App sync* is `sync_subscriptions()` called as a store calls it, in a fresh process; its
+  time *without API time* is its wall time minus the time spent inside HTTP requests to the
+  sandbox (`requests.Session.send`, wrapped in that process: the request sent and the answer
+  read whole; the JSON is decoded after it, on the app's side). The ratio is app objects/s
+  over raw-limit objects/s; the goal is {goal} of the limit that commits once per page.
+- *DB round trips per page* are counted in the sync's process: every statement Django sends
+  passes through `connection.execute_wrapper` (savepoints are told apart by their first word);
+  COMMIT and ROLLBACK do not (Django calls the driver's `commit()`), so the connection's
+  `_commit` and `_rollback` are wrapped and counted. On PostgreSQL psycopg sends the BEGIN of
+  each transaction Django opens as a round trip of its own before its first statement: one per
+  COMMIT or ROLLBACK. On SQLite Django sends BEGIN itself, and it is counted as sent.
+  *Commits per page* are the COMMITs plus the writes run in autocommit, outside any
+  transaction, each of which the database commits on its own (no round trip of its own, but a
+  commit all the same). The typical page is the median over pages 2 to N/100; page 1 also
+  creates the sync's state row and takes its lease.
+- The *per-object* baseline reads the same pages with the same client and writes each object
+  with one `update_or_create` (the way dj-stripe syncs), in autocommit as a sync task would run.
+- *Peak memory added* is the sync process's peak resident set during the sync minus its size
+  just before (Linux's `VmHWM`, reset before the sync): it stays flat as N grows tenfold
+  because a page is written before the next is read.
+
+On SQLite the scratch database is in WAL journal mode (`PRAGMA journal_mode=WAL`, set when the
+run creates it, with the default `synchronous` of FULL): the raw limit and the app write the
+same file the same way.
+
+**Fan-out sync.** `django_accepton.tasks.fan_out_sync("subscriptions")` sent through Redis
+(database 2 the broker, 3 the results, a queue named for the run) to a real Celery worker
+(`celery -A benchmarks.celery_app worker --pool prefork`) started by the run with one process,
+then, on an emptied table, with two. The task takes the lease and writes page 1; a chord
+writes the other pages in ranges of {pages_per_task} pages on whichever process is free; its
+callback records the run. For this part the sandbox answers a list's `total` as the count of
+the whole list (its `total=list` dialect switch): the fan-out trusts page 1's total only when
+it exceeds a page, and with the default reading (the page's own items) the whole list would be
+one range. The time is from sending the task to the callback's result, API time included (the
+sandbox serves the workers), and every subscription is checked to be stored. The worker, the
+sandbox and the database share the machine's cores: the speed-up says how much of a second
+core a second worker process can use here.
 
 **Verification endpoint.** `POST /accepton/api/charges/verify/` of a minimal project
 (`benchmarks/settings.py`) under gunicorn on PostgreSQL, with the sandbox as a separate
 process. Every request carries its own pre-minted token and its own paid charge, and is sent
 once, by `benchmarks/load.py` (a thread per keep-alive connection, in its own process; why not
-wrk is said there). Each request claims the charge, fetches it from the sandbox with the secret
-key, judges it and records the verdict under row locks. *Time beyond the one API call* is the
-endpoint's median latency on one connection minus the median of direct
-`client.charges.retrieve` calls made by the same run. Queries are counted per request by a
-middleware of the benchmark project (`X-Queries`). The load generator, gunicorn, the sandbox
-and PostgreSQL share the machine's cores, so latency under load includes queueing for them.
+wrk is said there), at 1, 8 and 32 connections. Each request claims the charge, fetches it from
+the sandbox with the secret key, judges it and records the verdict under row locks. Beside it,
+in the same gunicorn server and with the same bodies, the *bare view* (`benchmarks/views.py`,
+`POST /bench/bare/`): the same DRF authentication (CSRF checked), parser and renderer, one
+SELECT of the token's row and one INSERT into a table of the bench project, the least a
+verification must do with the database, and no API call. The ratios are the endpoint's
+throughput over the bare view's at each concurrency, and its median latency over the bare
+view's. *Time beyond the one API call* is the endpoint's median latency on one connection
+minus the median of direct `client.charges.retrieve` calls made by the same run; *beyond the
+bare view and the API call* subtracts the bare view's median latency too. Queries are counted
+per request by a middleware of the benchmark project (`X-Queries`; BEGIN and COMMIT are not
+among them). The load generator, gunicorn, the sandbox and PostgreSQL share the machine's
+cores, so latency under load includes queueing for them.
 
-**Template tag.** 1,000 renders of `{{% accepton_form product %}}` for the same product, with
-`TOKEN_CACHE_TTL` at its default and at 0 (every render mints a token). API calls are counted
-by the sandbox.
+**Template tag.** Renders of `{{% accepton_form product %}}` for the same product, with
+`TOKEN_CACHE_TTL` at its default, with a shared file cache as `TOKEN_CACHE`, and at 0 (every
+render mints a token), beside the tag's own template rendered with a ready context (the
+floor). API calls are counted by the sandbox.
 
 ## Reproduce
 
 ```console
-$ make bench                                              # SQLite: the endpoint part is skipped
+$ make bench                                   # SQLite: the endpoint part is skipped
 $ POSTGRES_URL=postgres://user:password@127.0.0.1:5432/db make bench
+$ .venv/bin/python -m benchmarks --quick --only sync --write /tmp/perf.md   # small sizes
 ```
 
-The role needs `CREATEDB`: the run creates a scratch database and drops it at the end.
-`make bench` installs the `bench` extra (gunicorn) and rewrites this page.
+The role needs `CREATEDB`: the run creates a scratch database (named with its process id and
+a random part, so that runs from two checkouts never meet) and drops it at the end. The
+fan-out part needs Redis (`BENCH_CELERY_BROKER_URL` and `BENCH_CELERY_RESULT_BACKEND`, by
+default databases 2 and 3 on 127.0.0.1:6379). `--only SECTION` (repeatable: `sync`, `fan-out`,
+`verification`, `template-tag`) runs part of it, `--quick` runs every part with small sizes.
+`make bench` installs the `bench` extra (gunicorn) and rewrites this page, after each part
+as it finishes. A full run takes about 8 minutes on an idle two-core machine, most of it the
+per-object baseline of 100,000 subscriptions (up to twice that on a busy one); `--quick` about
+a minute and a half.
 """
+
+
+# ----- the run ----------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--write", metavar="PATH", help="also write the results page here")
     parser.add_argument(
+        "--quick", action="store_true", help="small sizes everywhere: for development"
+    )
+    parser.add_argument(
         "--sizes",
-        default=",".join(str(size) for size in SYNC_SIZES),
-        help="subscription counts of the sync benchmark, comma-separated (10000,100000)",
+        help="subscription counts of the sync part, comma-separated (10000,100000)",
+    )
+    parser.add_argument(
+        "--fan-out", type=int, metavar="N", help="subscriptions of the fan-out part (30000)"
     )
     parser.add_argument(
         "--only",
-        choices=("sync", "verification", "template-tag"),
+        choices=SECTIONS,
         action="append",
-        help="run only this part (repeatable); all three by default",
+        help="run only this part (repeatable); all of them by default",
     )
     args = parser.parse_args(argv)
-    parts = set(args.only or ("sync", "verification", "template-tag"))
-    sizes = tuple(int(size) for size in args.sizes.split(","))
-    started = time.perf_counter()
+    sizes = QUICK if args.quick else FULL
+    if args.sizes:
+        sizes = replace(sizes, sync=tuple(int(size) for size in args.sizes.split(",")))
+    if args.fan_out:
+        sizes = replace(sizes, fan_out=args.fan_out)
+    parts = [section for section in SECTIONS if section in (args.only or SECTIONS)]
+    report = Report(args.write, parts, sizes)
+    install_handlers()
     postgres_url = os.environ.get("POSTGRES_URL") or None
-    sandbox = Sandbox()
+    folder = Path(tempfile.mkdtemp(prefix="accepton-bench-"))
+    os.environ.setdefault("BENCH_CELERY_QUEUE", f"accepton-bench-{os.getpid()}")
     try:
-        with scratch_database(postgres_url) as database_url:
-            os.environ.update(
-                {
-                    "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
-                    "BENCH_DATABASE_URL": database_url,
-                    "BENCH_ACCEPTON_URL": sandbox.url,
-                    "BENCH_ACCEPTON_SECRET_KEY": sandbox.secret_key,
-                    "BENCH_ACCEPTON_PUBLIC_KEY": sandbox.public_key,
-                }
-            )
-            import django
-            from django.core.management import call_command
+        sandbox = Sandbox(folder)
+        try:
+            with scratch_database(postgres_url, folder) as database_url:
+                os.environ.update(
+                    {
+                        "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
+                        "BENCH_DATABASE_URL": database_url,
+                        "BENCH_ACCEPTON_URL": sandbox.url,
+                        "BENCH_ACCEPTON_SECRET_KEY": sandbox.secret_key,
+                        "BENCH_ACCEPTON_PUBLIC_KEY": sandbox.public_key,
+                    }
+                )
+                import django
+                from django.core.management import call_command
 
-            django.setup()
-            call_command("migrate", verbosity=0)
-            facts = machine(database_url)
-            rows: list[Row] = []
-            if "sync" in parts:
-                bench_sync(sandbox, rows, sizes)
-            if "verification" in parts:
-                bench_verification(sandbox, rows)
-            if "template-tag" in parts:
-                bench_template_tag(sandbox, rows)
+                django.setup()
+                call_command("migrate", run_syncdb=True, verbosity=0)
+                report.facts = machine()
+                report.write()
+                sections: dict[str, Callable[[], None]] = {
+                    "sync": lambda: bench_sync(sandbox, report, sizes.sync, folder),
+                    "fan-out": lambda: bench_fan_out(sandbox, report, sizes.fan_out, folder),
+                    "verification": lambda: bench_verification(sandbox, report, sizes, folder),
+                    "template-tag": lambda: bench_template_tag(sandbox, report, sizes.renders),
+                }
+                for part in parts:
+                    try:
+                        sections[part]()
+                    except Exception as exc:  # noqa: BLE001 - the other parts still run
+                        traceback.print_exc()
+                        report.failed(part, exc)
+                    else:
+                        report.done(part)
+        finally:
+            sandbox.stop()
     finally:
-        sandbox.stop()
-    seconds = time.perf_counter() - started
+        stop_all()
+        shutil.rmtree(folder, ignore_errors=True)
     print()
-    for name, value in facts:
+    for name, value in report.facts:
         print(f"{name}: {value}")
     print()
-    print(table(rows))
-    if args.write:
-        Path(args.write).write_text(page(facts, rows, seconds))
-        print(f"\nwritten to {args.write}")
+    print(table(report.rows))
+    if report.path is not None:
+        report.write()
+        print(f"\nwritten to {report.path}")
+    if report.failures:
+        print(f"\nfailed: {', '.join(report.failures)}", file=sys.stderr)
+        return 1
     return 0

@@ -1,3 +1,8 @@
 from django.urls import include, path
 
-urlpatterns = [path("accepton/", include("django_accepton.urls"))]
+from benchmarks.views import BareView
+
+urlpatterns = [
+    path("accepton/", include("django_accepton.urls")),
+    path("bench/bare/", BareView.as_view()),
+]
