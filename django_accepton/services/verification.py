@@ -176,7 +176,7 @@ def verify_charge(
     claim = transaction.atomic() if connection.in_atomic_block else nullcontext()
     try:
         with claim:
-            Charge.objects.create(
+            claimed = Charge.objects.create(
                 id=charge_id,
                 environment=environment,
                 token=token,
@@ -191,16 +191,17 @@ def verify_charge(
             return VerificationResult(Reason.UNKNOWN_CHARGE, charge_id, token_id)
         # A pending claim of this charge for this token is this customer's own earlier
         # submission, left undecided by AcceptOn's silence or by a crash between the claim and
-        # the verdict: judging it again is safe (the verdict is taken under a row lock, once).
+        # the verdict: judging it again is safe (the verdict is written once, conditionally).
         retryable = existing.verification == Verification.PENDING and existing.token_id == token.pk
         if not retryable:
             return VerificationResult(Reason.ALREADY_CLAIMED, charge_id, token_id, existing)
+        claimed = existing
     if defer:
         Charge.objects.filter(pk=charge_id, verification=Verification.PENDING).update(
             reason=Reason.API_UNAVAILABLE
         )
         return VerificationResult(Reason.API_UNAVAILABLE, charge_id, token_id)
-    return _confirm(charge_id, token)
+    return _confirm(charge_id, token, claimed)
 
 
 def _claim_synced_charge(charge_id: str, token: TransactionToken, environment: str) -> bool:
@@ -372,7 +373,12 @@ def recheck_pending_charge(charge: Charge) -> VerificationResult | None:
     return _confirm(charge.pk, charge.token)
 
 
-def _confirm(charge_id: str, token: TransactionToken) -> VerificationResult:
+def _confirm(
+    charge_id: str, token: TransactionToken, claimed: Charge | None = None
+) -> VerificationResult:
+    """Ask AcceptOn about the claimed charge and write the verdict. ``claimed``: the claim's
+    row as the caller holds it, which lets a sale of a one-off token be written at once
+    (:func:`_sold_at_once`)."""
     client = get_client()
     try:
         remote = client.charges.retrieve(charge_id)
@@ -416,6 +422,14 @@ def _confirm(charge_id: str, token: TransactionToken) -> VerificationResult:
             if _may_look_again(charge_id):
                 return _waits_for_subscription(charge_id, token, remote, waiting)
 
+    if (
+        claimed is not None
+        and not token.is_recurring
+        and _judge(remote, token, discounted) is Reason.OK
+    ):
+        sold = _sold_at_once(claimed, token, remote, promo_code)
+        if sold is not None:
+            return sold
     with transaction.atomic():
         charge = Charge.objects.select_for_update().filter(pk=charge_id).first()
         if charge is None or charge.verification != Verification.PENDING:
@@ -453,6 +467,72 @@ def _confirm(charge_id: str, token: TransactionToken) -> VerificationResult:
     if reason is not Reason.OK:
         logger.warning("Charge %s rejected for token %s: %s", charge_id, token.pk, reason)
     return VerificationResult(reason, charge_id, token.pk, charge)
+
+
+class _Contended(Exception):
+    """A sale written at once met another decision: it is written again under row locks."""
+
+
+def _sold_at_once(
+    charge: Charge, token: TransactionToken, remote: RemoteCharge, promo_code: str | None
+) -> VerificationResult | None:
+    """Write the verdict "paid" for a one-off token in two conditional statements, or leave it
+    (``None``) to the locked path when anything else is going on.
+
+    The token was read before AcceptOn was asked, unlocked, and judged paid for. Both writes
+    check what the locks would have: the charge is verified only while it is still this
+    pending claim with no money going back, and the token is consumed only while nobody
+    consumed it. A concurrent submission of the same claim therefore finds the charge decided
+    (or waits for this transaction's lock on it, then finds it decided); a concurrent claim of
+    the same token through another charge waits for the lock on the token, then finds it
+    consumed; a verified charge for the same token or the same order makes a unique key refuse
+    the row. Each of those rolls this transaction back whole and the locked path
+    (:func:`_confirm`) decides, as it decides every refusal. Rows are taken in the locked
+    path's order (charge, then token). The verdict also takes the delivery's lease, so
+    delivering it costs one more statement, after the receivers.
+    """
+    now = timezone.now()
+    verdict: dict[str, Any] = {
+        **charges.mirrored_values(remote, token.environment, now),
+        "reason": Reason.OK,
+        "verification": Verification.VERIFIED,
+        "verified_at": now,
+        "sale_key": sale_key(token),
+        "promo_code": cleaning.clean_text(promo_code or "")[:255],
+        "last_attempt_at": now,
+        "delivery_started_at": now,
+    }
+    try:
+        with transaction.atomic():
+            # The charge's row first, then the token's: the order the locked path takes them
+            # in, so that the two paths never wait for each other in a circle.
+            written = Charge.objects.filter(
+                pk=charge.pk,
+                token_id=token.pk,
+                verification=Verification.PENDING,
+                amount_refunded=0,
+            ).update(
+                **verdict,
+                attempts=F("attempts") + 1,
+                delivery_attempts=F("delivery_attempts") + 1,
+            )
+            if not written:
+                raise _Contended
+            consumed = TransactionToken.objects.filter(
+                pk=token.pk, consumed_at__isnull=True
+            ).update(consumed_at=now)
+            if not consumed:
+                raise _Contended
+    except (_Contended, IntegrityError):
+        return None
+    for name, value in verdict.items():
+        setattr(charge, name, value)
+    charge.attempts += 1
+    charge.delivery_attempts += 1
+    token.consumed_at = now
+    charge.token = token  # the receivers get both without another query
+    transaction.on_commit(lambda: fulfilment.deliver_leased(charge))
+    return VerificationResult(Reason.OK, charge.pk, token.pk, charge)
 
 
 def sale_key(token: TransactionToken) -> str | None:

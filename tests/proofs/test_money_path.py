@@ -7,6 +7,7 @@ delivery proof runs everywhere.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -55,6 +56,41 @@ def test_an_order_paid_through_many_tokens_at_once_is_sold_once(accepton, proof)
     assert errors == []
     assert len(sold) == 1
     assert held == 11
+    assert sum(result.ok for result in results) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.accepton_dialects
+@pytest.mark.django_db(transaction=True)
+def test_one_token_paid_by_many_charges_at_once_is_sold_once(accepton, proof):
+    """Where AcceptOn lets one token be paid more than once (undocumented): 12 charges of one
+    token, each submitted with a duplicate of itself, all at once. The sale written at once and
+    the locked path meet on the same rows; one sale, every other charge refused, no deadlock."""
+    assert connection.vendor == "postgresql"
+    accepton.state.set_dialect(dataclasses.replace(accepton.state.dialect, token_payments="many"))
+    token = mint_token(ORDER, reuse=False)
+    charges = [pay(accepton, token.pk).json()["id"] for _ in range(12)]
+    sold: list[str] = []
+
+    def receiver(sender: Any, charge: Charge, **kwargs: Any) -> None:
+        sold.append(charge.pk)
+
+    charge_verified.connect(receiver, weak=False, dispatch_uid="proof-token")
+    try:
+        results, errors = in_threads(24, lambda n: verify_charge(charges[n % 12], token.pk))
+    finally:
+        charge_verified.disconnect(dispatch_uid="proof-token")
+
+    refused = Charge.objects.filter(reason="token_already_fulfilled").count()
+    proof(
+        "one token, 12 charges (each twice) at once: sold; refused, errors",
+        f"{len(sold)}; {refused}, {len(errors)}",
+        "1; 11, 0",
+    )
+    assert errors == []
+    assert len(sold) == 1
+    assert refused == 11
+    assert Charge.objects.filter(verification="verified").count() == 1
     assert sum(result.ok for result in results) == 1
 
 
