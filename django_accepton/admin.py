@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+import django
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import quote, unquote
@@ -69,6 +70,9 @@ from django_accepton.services.sync import resync
 # many the page (and the wait) would be unreasonable.
 MAX_ACTION_ROWS = 100
 CONFIRM_TEMPLATE = "admin/django_accepton/confirm_action.html"
+# Django 6.1's admin styles its breadcrumbs as an ordered list, earlier versions as a div: the
+# package's own pages follow the running version (admin/django_accepton/includes/breadcrumbs.html).
+OL_BREADCRUMBS = django.VERSION >= (6, 1)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -111,6 +115,7 @@ def _confirm_action(
         "ask_reason": ask_reason,
         "opts": opts,
         "app_label": opts.app_label,
+        "ol_breadcrumbs": OL_BREADCRUMBS,
     }
     return TemplateResponse(request, CONFIRM_TEMPLATE, context)
 
@@ -511,6 +516,12 @@ class ChargeAdmin(ResyncMixin, ReadOnlyAdmin):
                     )
                 return HttpResponseRedirect(change_url)
             confirming = True
+        # Django's own admin form machinery, as on a change page: fieldsets, the error note,
+        # each error under its field. (The stubs ask for a model form; any form works.)
+        admin_form: Any = form
+        adminform = helpers.AdminForm(
+            admin_form, [(None, {"fields": ["amount", "reason"]})], {}, model_admin=self
+        )
         context = {
             **self.admin_site.each_context(request),
             "title": _("Refund %(charge)s") % {"charge": charge.pk},
@@ -519,6 +530,17 @@ class ChargeAdmin(ResyncMixin, ReadOnlyAdmin):
             "original": charge,
             "charge": charge,
             "form": form,
+            "adminform": adminform,
+            "errors": helpers.AdminErrorList(admin_form, []),
+            "inline_admin_formsets": [],
+            "media": self.media + adminform.media,
+            "add": False,
+            "change": False,
+            "is_popup": False,
+            "save_on_top": False,
+            "has_file_field": False,
+            "has_view_permission": self.has_view_permission(request, charge),
+            "ol_breadcrumbs": OL_BREADCRUMBS,
             "confirming": confirming,
             "confirmation": form.sign() if confirming else "",
             "change_url": change_url,
