@@ -330,3 +330,21 @@ def test_paid_but_unfulfilled_charges_are_listed_refunded_or_settled(accepton, s
     assert sorted(charge.pk for charge in settled) == sorted(charges[1:])
     assert remote_refunds(accepton, Charge.objects.get(pk=charges[2])) == [3000]
     assert remote_refunds(accepton, Charge.objects.get(pk=charges[1])) == []
+
+
+def test_the_charge_page_shows_its_amounts_as_money(accepton, superuser_client):
+    charge = verified_charge(accepton, 5000)
+    refund_through_button(superuser_client, refund_url(charge), {"amount": 1500})
+
+    answer = superuser_client.get(change_url(charge))
+
+    fieldsets = answer.context["adminform"].fieldsets
+    shown = [name for _, options in fieldsets for name in options["fields"]]
+    assert "amount" not in shown
+    assert "amount_refunded" not in shown
+    assert shown[:3] == ["id", "charged", "amount_refunded_money"]
+    assert fieldsets[-1][1] == {"fields": ["metadata", "raw"], "classes": ["collapse"]}
+    page = answer.content.decode()
+    row = page[page.index("field-charged") : page.index("field-amount_refunded_money")]
+    assert "$50.00" in row
+    assert "$15.00" in page[page.index("field-amount_refunded_money") :]
