@@ -815,8 +815,13 @@ class PromoCodeAdmin(ResyncMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_delete_permission(request, obj) and self._can_manage(request)
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
+    def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
+        # Django 6.1 passes where the actions are shown (the list or, new, a change page);
+        # earlier versions call with the request only.
+        if action_location is None:
+            actions = super().get_actions(request)
+        else:
+            actions = super().get_actions(request, action_location=action_location)  # type: ignore[call-arg]
         # A bulk delete would skip AcceptOn; codes are deleted one at a time, through it.
         actions.pop("delete_selected", None)
         return actions
