@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # SQLite first; PostgreSQL too when POSTGRES_URL names a server (CI always sets it).
 SQLITE_URL := sqlite:///$(CURDIR)/tests/test.sqlite3
 
-.PHONY: demo test install lint typecheck migrations-check pytest docs screenshots proofs bench package-check clean
+.PHONY: demo test install lint typecheck migrations-check pytest matrix docs screenshots proofs bench package-check clean
 
 $(BIN)/.installed: pyproject.toml
 	@echo "== Installing django-accepton and what its demo and tests need into $(VENV)"
@@ -41,6 +41,14 @@ pytest: install
 	else \
 		echo "== POSTGRES_URL is not set: the PostgreSQL-only tests (row locks, concurrency) did not run"; \
 	fi
+
+# The other lines of the test matrix (docs/testing.md): `pytest` above runs the whole suite on
+# .venv's Python and Django; this runs a fast subset (SQLite, no browser, PostgreSQL or Redis)
+# on each tox environment below, in .tox/. A Python this machine lacks is reported loudly and
+# its Django line runs on another Python instead (.ci/matrix).
+MATRIX ?= py312-django60 py313-django61
+matrix: install
+	PYTHON=$(PYTHON) TOX=$(BIN)/tox .ci/matrix $(MATRIX)
 
 # The documentation site; any Sphinx warning fails the build.
 docs: install
@@ -82,7 +90,7 @@ package-check: install
 	$(PACKAGE_DIR)/venv/bin/python -m pip install -q --progress-bar off $(PACKAGE_DIR)/dist/*.whl
 	cd $(PACKAGE_DIR) && $(PACKAGE_DIR)/venv/bin/python $(CURDIR)/tests/package/smoke.py
 
-test: lint typecheck migrations-check docs package-check pytest
+test: lint typecheck migrations-check docs package-check pytest matrix
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache docs/_build build tests/*.sqlite3
+	rm -rf $(VENV) .tox .mypy_cache .ruff_cache docs/_build build tests/*.sqlite3

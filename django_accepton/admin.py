@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+import django
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import quote, unquote
@@ -69,6 +70,9 @@ from django_accepton.services.sync import resync
 # many the page (and the wait) would be unreasonable.
 MAX_ACTION_ROWS = 100
 CONFIRM_TEMPLATE = "admin/django_accepton/confirm_action.html"
+# Django 6.1's admin styles its breadcrumbs as an ordered list, earlier versions as a div: the
+# package's own pages follow the running version (admin/django_accepton/includes/breadcrumbs.html).
+OL_BREADCRUMBS = django.VERSION >= (6, 1)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -111,6 +115,7 @@ def _confirm_action(
         "ask_reason": ask_reason,
         "opts": opts,
         "app_label": opts.app_label,
+        "ol_breadcrumbs": OL_BREADCRUMBS,
     }
     return TemplateResponse(request, CONFIRM_TEMPLATE, context)
 
@@ -361,14 +366,18 @@ class DeletedFilter(admin.SimpleListFilter):
 
 class RefundRequestInline(admin.TabularInline):  # type: ignore[type-arg]
     model = RefundRequest
-    fields = ("created", "amount", "reason", "state", "requested_by", "refund", "error")
+    fields = ("created", "money", "reason", "state", "requested_by", "refund", "error")
     readonly_fields = fields
     extra = 0
     can_delete = False
     ordering = ("-created",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[RefundRequest]:
-        return super().get_queryset(request).select_related("requested_by", "refund")
+        return super().get_queryset(request).select_related("charge", "requested_by", "refund")
+
+    @admin.display(description=_("amount"))
+    def money(self, obj: RefundRequest) -> str:
+        return format_money(obj.amount, obj.charge.currency)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -386,9 +395,33 @@ class RefundRequestInline(admin.TabularInline):  # type: ignore[type-arg]
         )
 
 
+# The charge's page: what support reads first, and what AcceptOn sent, folded.
+CHARGE_SUMMARY = (
+    "id",
+    "charged",
+    "amount_refunded_money",
+    "refunded",
+    "verification",
+    "status",
+    "reason",
+    "attention",
+    "attention_resolved_at",
+    "description",
+    "promo_code",
+    "paid_for",
+    "token",
+    "user",
+    "environment",
+    "created",
+)
+CHARGE_AS_SENT = ("metadata", "raw")
+
+
 @admin.register(Charge)
 class ChargeAdmin(ResyncMixin, ReadOnlyAdmin):
-    # The key columns first, and few enough to fit 1280 px without scrolling.
+    # The key columns first, and few enough to fit 1280 px beside the filters (the navigation
+    # sidebar folded) without scrolling: a browser test measures it. The environment is a
+    # filter rather than a column.
     list_display = (
         "id",
         "charged",
@@ -398,7 +431,6 @@ class ChargeAdmin(ResyncMixin, ReadOnlyAdmin):
         "attention",
         "created",
         "user",
-        "environment",
     )
     list_filter = (
         NeedsAttentionFilter,
@@ -421,11 +453,34 @@ class ChargeAdmin(ResyncMixin, ReadOnlyAdmin):
     def has_refund_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("django_accepton.refund_charge")
 
-    readonly_fields = ("paid_for",)
+    readonly_fields = ("paid_for", "charged", "amount_refunded_money")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # The amounts as money, in the places of their minor-unit columns.
+        shown = {"amount": "charged", "amount_refunded": "amount_refunded_money"}
+        names: list[str] = [str(name) for name in super().get_fields(request, obj)]
+        return [shown.get(name, name) for name in names if name not in shown.values()]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        """What support reads first, then the checkout's and the sync's bookkeeping, then the
+        charge as AcceptOn sent it (folded: its amounts are AcceptOn's minor units)."""
+        fields = list(self.get_fields(request, obj))
+        summary = [name for name in CHARGE_SUMMARY if name in fields]
+        sent = [name for name in CHARGE_AS_SENT if name in fields]
+        rest = [name for name in fields if name not in summary and name not in sent]
+        return [
+            (None, {"fields": summary}),
+            (_("Checkout and sync"), {"fields": rest}),
+            (_("As AcceptOn sent it"), {"fields": sent, "classes": ["collapse"]}),
+        ]
 
     @admin.display(description=_("paid for"))
     def paid_for(self, obj: Charge) -> str:
         return _target_link(obj.token)
+
+    @admin.display(description=_("amount refunded"))
+    def amount_refunded_money(self, obj: Charge) -> str:
+        return format_money(obj.amount_refunded, obj.currency)
 
     @admin.display(description=_("charged"), ordering="amount")
     def charged(self, obj: Charge) -> str:
@@ -511,6 +566,12 @@ class ChargeAdmin(ResyncMixin, ReadOnlyAdmin):
                     )
                 return HttpResponseRedirect(change_url)
             confirming = True
+        # Django's own admin form machinery, as on a change page: fieldsets, the error note,
+        # each error under its field. (The stubs ask for a model form; any form works.)
+        admin_form: Any = form
+        adminform = helpers.AdminForm(
+            admin_form, [(None, {"fields": ["amount", "reason"]})], {}, model_admin=self
+        )
         context = {
             **self.admin_site.each_context(request),
             "title": _("Refund %(charge)s") % {"charge": charge.pk},
@@ -519,6 +580,17 @@ class ChargeAdmin(ResyncMixin, ReadOnlyAdmin):
             "original": charge,
             "charge": charge,
             "form": form,
+            "adminform": adminform,
+            "errors": helpers.AdminErrorList(admin_form, []),
+            "inline_admin_formsets": [],
+            "media": self.media + adminform.media,
+            "add": False,
+            "change": False,
+            "is_popup": False,
+            "save_on_top": False,
+            "has_file_field": False,
+            "has_view_permission": self.has_view_permission(request, charge),
+            "ol_breadcrumbs": OL_BREADCRUMBS,
             "confirming": confirming,
             "confirmation": form.sign() if confirming else "",
             "change_url": change_url,
@@ -743,8 +815,13 @@ class PromoCodeAdmin(ResyncMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_delete_permission(request, obj) and self._can_manage(request)
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
+    def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
+        # Django 6.1 passes where the actions are shown (the list or, new, a change page);
+        # earlier versions call with the request only.
+        if action_location is None:
+            actions = super().get_actions(request)
+        else:
+            actions = super().get_actions(request, action_location=action_location)  # type: ignore[call-arg]
         # A bulk delete would skip AcceptOn; codes are deleted one at a time, through it.
         actions.pop("delete_selected", None)
         return actions

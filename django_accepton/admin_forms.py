@@ -42,9 +42,11 @@ class RefundForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.charge = charge
         self.fields["amount"].initial = charge.refundable_amount
+        # The amount is typed in minor units: the help says what the default is as money.
+        example = charge.refundable_amount or 1050
         self.fields["amount"].help_text = _(
             "In the currency's minor unit: for this charge, %(example)s is %(money)s."
-        ) % {"example": 1050, "money": format_money(1050, charge.currency)}
+        ) % {"example": example, "money": format_money(example, charge.currency)}
 
     def sign(self) -> str:
         """What the confirmation page posts back: bound to this charge, this amount and the
@@ -79,8 +81,11 @@ class RefundForm(forms.Form):
         # Checked again under a row lock by the refund service; this is for a clear message.
         if amount > self.charge.refundable_amount:
             raise forms.ValidationError(
-                _("At most %(left)s is left to refund on this charge."),
-                params={"left": self.charge.refundable_amount},
+                _("At most %(money)s (%(left)s) is left to refund on this charge."),
+                params={
+                    "money": format_money(self.charge.refundable_amount, self.charge.currency),
+                    "left": self.charge.refundable_amount,
+                },
             )
         return amount
 

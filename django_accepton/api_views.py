@@ -11,7 +11,9 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.decorators import method_decorator
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import ParseError
@@ -22,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from django_accepton import __version__
 from django_accepton.outcomes import destination
 from django_accepton.serializers import ChargeSubmissionSerializer, VerificationSerializer
 from django_accepton.services.verification import InvalidSubmission, Reason, VerificationResult
@@ -74,6 +77,8 @@ class ChargeCallbackView(APIView):
     permission_classes = (AllowAny,)
     parser_classes = (BoundedJSONParser,)
     renderer_classes = (JSONRenderer,)
+    # drf-spectacular's, whatever the site's DEFAULT_SCHEMA_CLASS: the schema route needs it.
+    schema = AutoSchema()
 
     @extend_schema(
         operation_id="accepton_verify_charge",
@@ -108,3 +113,26 @@ class ChargeCallbackView(APIView):
             "redirect_url": destination(result),
         }
         return Response(body, status=_result_status(result))
+
+
+# The views the schema route describes.
+SCHEMA_VIEWS = (ChargeCallbackView,)
+
+
+def package_endpoints_only(endpoints: list[Any], **kwargs: Any) -> list[Any]:
+    """drf-spectacular preprocessing hook: the package's own routes, at the paths the site
+    mounts them under, and none of the site's other API views."""
+    return [endpoint for endpoint in endpoints if getattr(endpoint[3], "cls", None) in SCHEMA_VIEWS]
+
+
+class SchemaView(SpectacularAPIView):
+    """``GET api/schema/``: the OpenAPI 3 description of the package's JSON route, YAML by
+    default, JSON with ``?format=json`` (drf-spectacular). Public, like the route it describes;
+    it needs neither ``drf_spectacular`` in ``INSTALLED_APPS`` nor a ``DEFAULT_SCHEMA_CLASS``."""
+
+    custom_settings = {
+        "TITLE": "django-accepton",
+        "DESCRIPTION": "The JSON route the AcceptOn form's in-page verification posts to.",
+        "VERSION": __version__,
+        "PREPROCESSING_HOOKS": ["django_accepton.api_views.package_endpoints_only"],
+    }

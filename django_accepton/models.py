@@ -18,6 +18,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from django_accepton.money import format_money
+
 
 class Environment(models.TextChoices):
     PRODUCTION = "production", _("Production")
@@ -310,7 +312,10 @@ class RefundRequest(models.Model):
         )
 
     def __str__(self) -> str:
-        return f"{self.amount} of {self.charge_id} ({self.state})"
+        # As money when the charge (its currency) is at hand: never a query for a label.
+        cached = type(self).charge.is_cached(self)  # type: ignore[attr-defined]
+        amount = format_money(self.amount, self.charge.currency if cached else "")
+        return f"{amount} of {self.charge_id} ({self.state})"
 
 
 class ListedMirror(models.Model):

@@ -93,10 +93,11 @@ def charge_return(request: HttpRequest) -> HttpResponse:
 
 
 def json_route_unavailable(request: HttpRequest) -> HttpResponse:
-    """The JSON route when djangorestframework is not installed (it is the ``drf`` extra)."""
+    """The JSON routes (the verification and its OpenAPI schema) when djangorestframework or
+    drf-spectacular is not installed (they are the ``drf`` extra)."""
     return JsonResponse(
         {
-            "detail": "This route needs djangorestframework: "
+            "detail": "This route needs djangorestframework and drf-spectacular: "
             "pip install 'django-accepton[drf]' and add 'rest_framework' to INSTALLED_APPS."
         },
         status=501,

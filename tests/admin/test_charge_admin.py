@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import quote
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -129,14 +130,64 @@ def test_partial_refund_through_the_button_asks_for_confirmation(accepton, staff
     assert "scratched" in page  # the request is shown inline on the charge
 
 
-def test_the_form_refuses_more_than_is_left(accepton, superuser_client):
+def amount_row(page: str) -> str:
+    """The amount field's row of the refund form: from its form-row to the reason's."""
+    start = page.index("field-amount")
+    return page[start : page.index("field-reason", start)]
+
+
+def test_the_refund_page_is_a_django_admin_form(accepton, superuser_client):
     charge = verified_charge(accepton, 5000)
 
-    answer = superuser_client.post(refund_url(charge), {"amount": 5001, "confirmed": "on"})
+    answer = superuser_client.get(refund_url(charge))
 
     assert answer.status_code == 200
-    assert "At most 5000 is left to refund" in answer.content.decode()
+    assert isinstance(answer.context["adminform"], helpers.AdminForm)
+    assert [t.name for t in answer.templates][:2] == [
+        "admin/django_accepton/charge/refund.html",
+        "admin/change_form.html",
+    ]
+    page = answer.content.decode()
+    assert 'name="csrfmiddlewaretoken"' in page
+    assert 'class="breadcrumbs"' in page
+    assert change_url(charge) in page  # the breadcrumbs lead back to the charge
+    assert '<div class="submit-row">' in page
+    assert 'class="default" value="Continue"' in page
+    assert "errornote" not in page
+    assert 'value="5000"' in amount_row(page)
+    assert "5000 is $50.00" in amount_row(page)  # the minor units read as money
+
+
+@pytest.mark.parametrize(
+    ("amount", "error"),
+    [
+        ("5001", "At most $50.00 (5000) is left to refund on this charge."),
+        ("0", "Ensure this value is greater than or equal to 1."),
+        ("ten dollars", "Enter a whole number."),
+        ("", "This field is required."),
+    ],
+)
+def test_an_invalid_amount_is_shown_under_the_field_and_refunds_nothing(
+    accepton, superuser_client, amount, error
+):
+    charge = verified_charge(accepton, 5000)
+
+    answer = superuser_client.post(
+        refund_url(charge), {"amount": amount, "reason": "scratched", "confirmed": "on"}
+    )
+
+    assert answer.status_code == 200
+    page = answer.content.decode()
+    assert page.index('class="errornote"') < page.index("field-amount")
+    assert "Please correct the error below." in page
+    assert 'class="errorlist' in amount_row(page)
+    assert error in amount_row(page)
+    assert not answer.context["confirming"]
+    assert "accepton-confirm" not in page
     assert not RefundRequest.objects.exists()
+    assert remote_refunds(accepton, charge) == []
+    charge.refresh_from_db()
+    assert charge.amount_refunded == 0
 
 
 def test_acceptons_refusal_is_shown_and_recorded(accepton, superuser_client):
@@ -279,3 +330,21 @@ def test_paid_but_unfulfilled_charges_are_listed_refunded_or_settled(accepton, s
     assert sorted(charge.pk for charge in settled) == sorted(charges[1:])
     assert remote_refunds(accepton, Charge.objects.get(pk=charges[2])) == [3000]
     assert remote_refunds(accepton, Charge.objects.get(pk=charges[1])) == []
+
+
+def test_the_charge_page_shows_its_amounts_as_money(accepton, superuser_client):
+    charge = verified_charge(accepton, 5000)
+    refund_through_button(superuser_client, refund_url(charge), {"amount": 1500})
+
+    answer = superuser_client.get(change_url(charge))
+
+    fieldsets = answer.context["adminform"].fieldsets
+    shown = [name for _, options in fieldsets for name in options["fields"]]
+    assert "amount" not in shown
+    assert "amount_refunded" not in shown
+    assert shown[:3] == ["id", "charged", "amount_refunded_money"]
+    assert fieldsets[-1][1] == {"fields": ["metadata", "raw"], "classes": ["collapse"]}
+    page = answer.content.decode()
+    row = page[page.index("field-charged") : page.index("field-amount_refunded_money")]
+    assert "$50.00" in row
+    assert "$15.00" in page[page.index("field-amount_refunded_money") :]

@@ -59,6 +59,9 @@ assert 'data-token="txn_' in html, html
 answer = Client().post("/accepton/api/charges/verify/", "{}", content_type="application/json")
 assert answer.status_code == 501, answer.status_code
 assert "django-accepton[drf]" in json.loads(answer.content)["detail"]
+answer = Client().get("/accepton/api/schema/")  # its OpenAPI description, the same extra
+assert answer.status_code == 501, answer.status_code
+assert "django-accepton[drf]" in json.loads(answer.content)["detail"]
 assert Client().post("/accepton/return/", {}).status_code == 400
 
 try:
