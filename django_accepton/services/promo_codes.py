@@ -74,7 +74,19 @@ def wire_value(promo_type: str, value: PromoValue) -> PromoValue:
         raise ValueError(f"a percentage must be a number, got {value!r}") from None
     if not percent.is_finite():
         raise ValueError(f"a percentage must be a number, got {value!r}")
-    return pricing.to_wire(percent, get_settings().promo_percent_scale)
+    scale = get_settings().promo_percent_scale
+    wire = pricing.to_wire(percent, scale)
+    # The mirror keeps the value exactly as AcceptOn stores it: a value with more places than
+    # its column would be kept rounded there, and differ from AcceptOn's.
+    places = PromoCode._meta.get_field("value").decimal_places  # type: ignore[union-attr]
+    exponent = wire.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places:
+        allowed = places - 2 if scale == pricing.FRACTION else places
+        raise ValueError(
+            f"value has too many decimal places for a percentage: at most {allowed}, "
+            f"got {value!r}"
+        )
+    return wire
 
 
 def percent_of(row: PromoCode) -> Decimal:

@@ -158,6 +158,34 @@ def test_a_percentage_that_reads_two_ways_or_above_100_is_refused(accepton, mana
 
 
 @pytest.mark.accepton_dialects
+def test_a_percentage_more_precise_than_the_mirror_keeps_is_refused(accepton, manager):
+    # 78.861582 % is 0.78861582 as a fraction: AcceptOn would keep eight places, the mirror
+    # six, and the two would differ. Found by the admin fuzz test.
+    # (The sandbox's fixture sets PROMO_PERCENT_SCALE to the dialect's scale.)
+    refused = manager.post(
+        reverse("admin:django_accepton_promocode_add"),
+        {"name": "ODD", "promo_type": "percentage", "value": "78.861582"},
+    )
+    kept = manager.post(
+        reverse("admin:django_accepton_promocode_add"),
+        {"name": "EVEN", "promo_type": "percentage", "value": "78.8616"},
+    )
+
+    if accepton.state.dialect.percent_scale != "percent":
+        assert refused.status_code == 200
+        assert list(refused.context["adminform"].form.errors) == ["value"]
+        assert "at most 4" in refused.context["adminform"].form.errors["value"][0]
+        assert set(remote_codes(accepton)) == {"EVEN"}
+    else:
+        assert refused.status_code == 302
+        assert set(remote_codes(accepton)) == {"ODD", "EVEN"}
+    assert kept.status_code == 302
+    assert {row.name: row.value for row in PromoCode.objects.all()} == {
+        name: Decimal(str(value)) for name, (_, value) in remote_codes(accepton).items()
+    }
+
+
+@pytest.mark.accepton_dialects
 def test_a_percentage_is_sent_in_the_accounts_scale_and_shown_as_a_percent(accepton, manager):
     answer = manager.post(
         reverse("admin:django_accepton_promocode_add"),
