@@ -79,6 +79,11 @@ def clean_json(value: Any, depth: int = 0) -> Any:
     return value
 
 
+# One encoder for every check: ``json.dumps`` with options builds a new one each call.
+# (Decoded JSON cannot be circular; a structure that is would fail the check as too deep.)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, check_circular=False)
+
+
 def _is_clean(value: Any) -> bool:
     """Whether ``value`` certainly needs no cleaning, told by the JSON encoder (in C) rather
     than by a walk in Python: it refuses non-finite numbers, writes a NUL character as an
@@ -86,7 +91,7 @@ def _is_clean(value: Any) -> bool:
     most :data:`MAX_DEPTH` opening brackets cannot nest deeper than that. Anything it cannot
     vouch for is walked."""
     try:
-        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+        text = _ENCODER.encode(value)
         text.encode("utf-8")
     except (ValueError, TypeError, RecursionError):  # UnicodeEncodeError is a ValueError
         return False
