@@ -83,8 +83,7 @@ def wire_value(promo_type: str, value: PromoValue) -> PromoValue:
     if isinstance(exponent, int) and -exponent > places:
         allowed = places - 2 if scale == pricing.FRACTION else places
         raise ValueError(
-            f"value has too many decimal places for a percentage: at most {allowed}, "
-            f"got {value!r}"
+            f"value has too many decimal places for a percentage: at most {allowed}, got {value!r}"
         )
     return wire
 
