@@ -4,8 +4,7 @@ The verdict and the duty to announce it are one write: a charge becomes ``verifi
 ``fulfilled_at`` empty, in the transaction that decides it. Announcing it is ``deliver``:
 
 1. A lease on the row (one conditional update: verified, not yet fulfilled, no live lease), so
-   that two deliveries of one charge never run at once. The verdict of a sale written at once
-   takes it in the same statement (``verification._sold_at_once``).
+   that two deliveries of one charge never run at once.
 2. ``charge_verified`` is sent with ``send_robust``: a receiver that raises is logged with its
    traceback and does not stop the others, nor the customer's page.
 3. When every receiver returned, ``fulfilled_at`` is set. When one raised, the error is kept on
@@ -78,15 +77,6 @@ def deliver(charge_id: str, *, charge: Charge | None = None) -> bool:
     else:
         charge.delivery_started_at = now
         charge.delivery_attempts += 1
-    return deliver_leased(charge)
-
-
-def deliver_leased(charge: Charge) -> bool:
-    """Steps 2 and 3 of a delivery whose lease is held already: ``charge`` as the statement
-    that took the lease left it (with its token). The verdict of a sale takes the lease itself
-    (``verification._sold_at_once``); should this process die before the receivers return,
-    the lease runs out and the charge is delivered again."""
-    charge_id = charge.pk
     answers = signals.charge_verified.send_robust(Charge, charge=charge, token=charge.token)
     failures = [(receiver, error) for receiver, error in answers if isinstance(error, Exception)]
     for receiver, error in failures:

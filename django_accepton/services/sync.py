@@ -568,8 +568,8 @@ def _write(
     more). A page with nothing to write then costs that query and the lease's renewal. Any
     other page is written in one transaction: the lease renewed, the new and changed rows
     upserted in one statement (:mod:`~django_accepton.services.upsert`), the unchanged ones
-    marked seen; its change signals go out once it commits, and renewals among its rows are
-    linked then. One commit a page.
+    marked seen, renewals among its rows linked; its change signals go out once it commits.
+    One commit a page.
 
     When the database refuses the upsert (a value it will not store), that transaction is
     rolled back whole and the page written again with each row in its own savepoint, so one
@@ -591,22 +591,11 @@ def _write(
             with transaction.atomic():
                 if lease:
                     _renew(run)
-                written = _write_page(spec, run, page, whole=whole)
+                _write_page(spec, run, page, whole=whole)
         except _Refused:
             continue
         _add(result, page.counts)
-        break
-    # Renewals are linked once the page committed, each under its own row lock, as a
-    # verification links a first payment: the page's transaction never holds its rows while
-    # waiting for a subscription's lock.
-    if spec.name == SyncResource.CHARGES:
-        # New and changed charges: an unchanged one was judged when it was written, and a
-        # subscription billed since is matched from its side (link_billed).
-        renewals.link_renewals(run.environment, written)
-    elif spec.name == SyncResource.SUBSCRIPTIONS:
-        # Only a subscription mirrored before can have a first payment linked here.
-        updated = [row for key, row in written.items() if key in page.existing]
-        renewals.link_billed(run.environment, updated)  # type: ignore[arg-type]
+        return
 
 
 def _add(result: SyncResult, counts: SyncResult) -> None:
@@ -664,10 +653,9 @@ def _compare(spec: _Spec, run: SyncRun, readable: dict[str, Any]) -> _Page:
     return page
 
 
-def _write_page(spec: _Spec, run: SyncRun, page: _Page, *, whole: bool) -> dict[str, models.Model]:
+def _write_page(spec: _Spec, run: SyncRun, page: _Page, *, whole: bool) -> None:
     """Write ``page`` inside the caller's transaction: in one statement when ``whole``, else
-    row by row, leaving out (and counting failed) the rows the database refuses. The rows
-    written, by key."""
+    row by row, leaving out (and counting failed) the rows the database refuses."""
     now = timezone.now()
     built, events = page.built, page.events
     if built and whole:
@@ -693,6 +681,17 @@ def _write_page(spec: _Spec, run: SyncRun, page: _Page, *, whole: bool) -> dict[
                 page.counts.created -= 1
         built = {key: row for key, row in built.items() if key not in refused}
         events = [event for event in events if event[1] not in refused]
+    # In the page's transaction: a run that dies after it commits has linked them, and one
+    # that dies before writes the page again, and links them, the next time. (Each link takes
+    # its subscription's row in a savepoint of its own.)
+    if spec.name == SyncResource.CHARGES:
+        # New and changed charges: an unchanged one was judged when it was written, and a
+        # subscription billed since is matched from its side (link_billed).
+        renewals.link_renewals(run.environment, built)
+    elif spec.name == SyncResource.SUBSCRIPTIONS:
+        # Only a subscription mirrored before can have a first payment linked here.
+        updated = [row for key, row in built.items() if key in page.existing]
+        renewals.link_billed(run.environment, updated)  # type: ignore[arg-type]
     if page.unchanged and spec.retrieve is not None:
         spec.model._default_manager.filter(
             environment=run.environment, **{f"{spec.key_field}__in": page.unchanged}
@@ -705,7 +704,6 @@ def _write_page(spec: _Spec, run: SyncRun, page: _Page, *, whole: bool) -> dict[
                 pk__in=refunded, attention__gt="", attention_resolved_at__isnull=True
             ).update(attention_resolved_at=now)
         _announce(spec, run.environment, events, written=built)
-    return built
 
 
 def _upsert_each(spec: _Spec, rows: list[models.Model]) -> set[str]:

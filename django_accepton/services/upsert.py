@@ -79,6 +79,9 @@ def upsert(
     head = f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608
     tail = f" ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
     writer(connection, head, tail, len(fields), values)
+    for row in rows:  # written, as bulk_create leaves them
+        row._state.adding = False
+        row._state.db = using
 
 
 def portable_upsert(
@@ -158,6 +161,16 @@ def _postgresql(
     connection: Any, head: str, tail: str, width: int, values: list[tuple[Any, ...]]
 ) -> None:
     per_statement = max(1, MAX_PARAMETERS // width)
+    if connection.features.uses_server_side_binding:
+        # Django's own cursor binds on the server then (the server_side_binding option), and
+        # its query log can only write out %s statements.
+        one = "(" + ", ".join(["%s"] * width) + ")"
+        with connection.cursor() as cursor:
+            for start in range(0, len(values), per_statement):
+                chunk = values[start : start + per_statement]
+                params = [value for row in chunk for value in row]
+                cursor.execute(head + ", ".join([one] * len(chunk)) + tail, params)
+        return
     connection.ensure_connection()
     raw = psycopg.RawCursor(connection.connection)
     cursor = (

@@ -431,14 +431,18 @@ def _confirm(
         if sold is not None:
             return sold
     with transaction.atomic():
-        charge = Charge.objects.select_for_update().filter(pk=charge_id).first()
-        if charge is None or charge.verification != Verification.PENDING:
-            return VerificationResult(Reason.ALREADY_CLAIMED, charge_id, token.pk, charge)
+        # The token first, then the charge: whoever writes a verified charge for a one-off
+        # token holds the token's row, so nobody waits for that charge's entry in a unique
+        # index while holding the token (see _sold_at_once, which takes them in this order).
         if token.is_recurring:
             # Never consumed, so nothing on it to lock: its subscribers' charges do not queue.
             locked_token = TransactionToken.objects.get(pk=token.pk)
         else:
-            locked_token = TransactionToken.objects.select_for_update().get(pk=token.pk)
+            # NO KEY: a claim's foreign key check (KEY SHARE) on the token does not wait for it.
+            locked_token = TransactionToken.objects.select_for_update(no_key=True).get(pk=token.pk)
+        charge = Charge.objects.select_for_update().filter(pk=charge_id).first()
+        if charge is None or charge.verification != Verification.PENDING:
+            return VerificationResult(Reason.ALREADY_CLAIMED, charge_id, token.pk, charge)
         reason = _judge(remote, locked_token, discounted)
         # Whether the order was paid through another token is the unique sale key's to say,
         # when the verdict is written (_record_sale): no query for it on every sale.
@@ -480,16 +484,17 @@ def _sold_at_once(
     (``None``) to the locked path when anything else is going on.
 
     The token was read before AcceptOn was asked, unlocked, and judged paid for. Both writes
-    check what the locks would have: the charge is verified only while it is still this
-    pending claim with no money going back, and the token is consumed only while nobody
-    consumed it. A concurrent submission of the same claim therefore finds the charge decided
-    (or waits for this transaction's lock on it, then finds it decided); a concurrent claim of
-    the same token through another charge waits for the lock on the token, then finds it
-    consumed; a verified charge for the same token or the same order makes a unique key refuse
+    check what the locks would have: the token is consumed only while nobody consumed it, and
+    the charge is verified only while it is still this pending claim with no money going
+    back. The rows are taken in the locked path's order, token then charge, so the writer of a
+    verified charge for the token always holds the token's row. A concurrent claim of the same
+    token therefore waits for this transaction's lock on the token, then finds it consumed; a
+    concurrent submission of the same claim does the same, or finds the charge decided; a
+    verified charge for the same order through another token makes the unique sale key refuse
     the row. Each of those rolls this transaction back whole and the locked path
-    (:func:`_confirm`) decides, as it decides every refusal. Rows are taken in the locked
-    path's order (charge, then token). The verdict also takes the delivery's lease, so
-    delivering it costs one more statement, after the receivers.
+    (:func:`_confirm`) decides, as it decides every refusal. The delivery then starts as any
+    other (``fulfilment.deliver``: its lease, taken once the verdict committed, checks again
+    that no money went back meanwhile).
     """
     now = timezone.now()
     verdict: dict[str, Any] = {
@@ -500,38 +505,30 @@ def _sold_at_once(
         "sale_key": sale_key(token),
         "promo_code": cleaning.clean_text(promo_code or "")[:255],
         "last_attempt_at": now,
-        "delivery_started_at": now,
     }
     try:
         with transaction.atomic():
-            # The charge's row first, then the token's: the order the locked path takes them
-            # in, so that the two paths never wait for each other in a circle.
+            consumed = TransactionToken.objects.filter(
+                pk=token.pk, consumed_at__isnull=True
+            ).update(consumed_at=now)
+            if not consumed:
+                raise _Contended
             written = Charge.objects.filter(
                 pk=charge.pk,
                 token_id=token.pk,
                 verification=Verification.PENDING,
                 amount_refunded=0,
-            ).update(
-                **verdict,
-                attempts=F("attempts") + 1,
-                delivery_attempts=F("delivery_attempts") + 1,
-            )
+            ).update(**verdict, attempts=F("attempts") + 1)
             if not written:
-                raise _Contended
-            consumed = TransactionToken.objects.filter(
-                pk=token.pk, consumed_at__isnull=True
-            ).update(consumed_at=now)
-            if not consumed:
                 raise _Contended
     except (_Contended, IntegrityError):
         return None
     for name, value in verdict.items():
         setattr(charge, name, value)
     charge.attempts += 1
-    charge.delivery_attempts += 1
     token.consumed_at = now
     charge.token = token  # the receivers get both without another query
-    transaction.on_commit(lambda: fulfilment.deliver_leased(charge))
+    transaction.on_commit(lambda: fulfilment.deliver(charge.pk, charge=charge))
     return VerificationResult(Reason.OK, charge.pk, token.pk, charge)
 
 

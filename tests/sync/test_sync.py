@@ -12,8 +12,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from django_accepton.models import Charge, Plan, PromoCode, Subscription, SyncState
+from django_accepton.models import Charge, Plan, PromoCode, Subscription, SyncState, Verification
+from django_accepton.services import renewals
 from django_accepton.services import sync as sync_service
+from django_accepton.services.plans import create_plan
 from django_accepton.services.sync import (
     SyncAlreadyRunning,
     SyncError,
@@ -29,6 +31,7 @@ from django_accepton.services.sync import (
     sync_subscriptions,
 )
 from tests.mirror.helpers import fault, recurring
+from tests.mirror.test_renewals import renew, subscribed
 
 # A staging account answered by `responses`, for what the sandbox cannot send.
 STUBBED_STAGING = {
@@ -395,3 +398,30 @@ def test_an_incomplete_charge_sync_keeps_the_last_success(accepton):
     assert state.last_success_started_at == success
     assert "incomplete" in state.last_error
     assert state.lock_token == ""
+
+
+@pytest.mark.django_db
+def test_a_renewal_is_linked_even_if_the_first_charge_sync_died_at_its_page(accepton, monkeypatch):
+    """Renewals are linked in the page's transaction: a run that dies there leaves the page
+    unwritten, and the next run writes it and links them."""
+    plan = create_plan("Ink club", 1500, "usd", "month")
+    subscription = subscribed(accepton, plan, "ann@example.com")
+    renewal = renew(accepton, subscription.pk)
+    sync_subscriptions()  # the subscription is seen billed first (no charge to link yet)
+
+    real = renewals.link_renewals
+
+    def dies(*args, **kwargs):
+        raise SystemExit("worker killed (SIGTERM) right after the page")
+
+    monkeypatch.setattr(renewals, "link_renewals", dies)
+    with pytest.raises(SystemExit):
+        sync_charges(full=True)
+    monkeypatch.setattr(renewals, "link_renewals", real)
+
+    sync_charges(full=True)  # the next runs
+    sync_subscriptions()
+    sync_charges(full=True)
+
+    row = Charge.objects.get(pk=renewal)
+    assert (row.verification, row.renewal_of_id) == (Verification.RENEWAL, subscription.pk)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -17,6 +18,7 @@ from django_accepton.models import Charge, Plan, PromoCode, Subscription
 from django_accepton.services import sync as sync_service
 from django_accepton.services import upsert
 from django_accepton.services.promo_codes import create_promo_code
+from django_accepton.signals import subscription_created
 from tests.checkout.conftest import SUCCESS_CARD, render_form, token_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.accepton_dialects]
@@ -194,3 +196,59 @@ def test_a_row_the_database_refuses_fails_alone(seeded: Any, monkeypatch) -> Non
     assert result.created == Subscription.objects.count()
     assert not Subscription.objects.filter(pk=poisoned).exists()
     assert calls[: len(remote) + 1] == [len(remote)] + [1] * len(remote)
+
+
+@pytest.fixture
+def server_side_binding(monkeypatch):
+    assert connection.vendor == "postgresql"
+    connection.close()
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "server_side_binding", True)
+    connection.features.__dict__.pop("uses_server_side_binding", None)
+    yield
+    connection.close()
+    connection.features.__dict__.pop("uses_server_side_binding", None)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_sync_page_is_written_with_queries_logged_and_server_side_binding(
+    accepton, server_side_binding
+):
+    """Django's query log writes out a statement with its %s placeholders: with the
+    server_side_binding option the page goes through Django's own cursor."""
+    accepton.state.seed("charges", 5)
+    assert connection.features.uses_server_side_binding
+    with CaptureQueriesContext(connection):  # what DEBUG=True does on every request/task
+        result = sync_service.sync_charges(full=True)
+    assert result.created == 5
+    assert Charge.objects.count() == 5
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_sync_page_is_written_with_server_side_binding(accepton, server_side_binding):
+    accepton.state.seed("charges", 5)
+    assert sync_service.sync_charges(full=True).created == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_announced_subscription_is_a_saved_instance(accepton):
+    """Receivers get the row as the page wrote it: saved, as bulk_create leaves rows."""
+    accepton.state.seed("subscriptions", 2)
+    seen = []
+
+    def receiver(sender, subscription, **kwargs):
+        try:
+            subscription.full_clean(exclude=["user", "plan"])
+            problem = None
+        except ValidationError as exc:
+            problem = exc.message_dict
+        seen.append((subscription._state.adding, subscription._state.db, problem))
+
+    subscription_created.connect(receiver, weak=False, dispatch_uid="review-state")
+    try:
+        sync_service.sync_subscriptions()
+    finally:
+        subscription_created.disconnect(dispatch_uid="review-state")
+    assert len(seen) == 2
+    assert all(state == (False, "default", None) for state in seen), seen
