@@ -3,9 +3,9 @@
 A sync reads a resource's list one page of 100 at a time (the most AcceptOn allows) and writes
 each page before reading the next, so memory holds one page whatever the account's size. A page
 costs a constant number of queries and at most one commit: one query reads the rows the page
-already has; then, in one transaction, the sync's lease is renewed, the new and changed rows are
-upserted in one statement (``services.upsert``) and, for plans and promo codes, the unchanged
-rows are marked seen. A page with nothing to write costs the read and the lease's renewal.
+already has; then, in one transaction, the new and changed rows are upserted in one statement
+(``services.upsert``), for plans and promo codes the unchanged rows are marked seen, and the
+sync's lease is renewed. A page with nothing to write costs the read and the lease's renewal.
 Running it twice changes nothing the second time: every object is then ``unchanged``.
 
 Lists are read oldest first where AcceptOn lets them be ordered (plans, promo codes and charges
@@ -566,10 +566,10 @@ def _write(
     The rows the page already has are read first, in one query outside any transaction (the
     lease keeps other syncs of the resource away, and a read inside one would lock nothing
     more). A page with nothing to write then costs that query and the lease's renewal. Any
-    other page is written in one transaction: the lease renewed, the new and changed rows
-    upserted in one statement (:mod:`~django_accepton.services.upsert`), the unchanged ones
-    marked seen, renewals among its rows linked; its change signals go out once it commits.
-    One commit a page.
+    other page is written in one transaction: the new and changed rows upserted in one
+    statement (:mod:`~django_accepton.services.upsert`), the unchanged ones marked seen,
+    renewals among its rows linked, and the lease renewed last; its change signals go out
+    once it commits. One commit a page.
 
     When the database refuses the upsert (a value it will not store), that transaction is
     rolled back whole and the page written again with each row in its own savepoint, so one
@@ -589,9 +589,12 @@ def _write(
     for whole in (True, False):
         try:
             with transaction.atomic():
-                if lease:
-                    _renew(run)
                 _write_page(spec, run, page, whole=whole)
+                if lease:
+                    # Last: the state row stays locked from here to the commit only, so the
+                    # page ranges of a run fanned out over workers do not queue behind it;
+                    # a lease lost meanwhile rolls the page back.
+                    _renew(run)
         except _Refused:
             continue
         _add(result, page.counts)

@@ -80,8 +80,8 @@ def test_sync_of_thousands_costs_one_request_and_constant_queries_per_page(accep
     assert result.requests == pages == list_calls(accepton, recurring(accepton, "subscriptions"))
     assert Subscription.objects.count() == SUBSCRIPTIONS
     # Page 1 also pays for taking the lease; every page, the short last one too, costs the
-    # same: the page's rows read, then one transaction (BEGIN, the lease renewed, one upsert
-    # of the whole page, COMMIT), whatever the rows behind it. One commit a page.
+    # same: the page's rows read, then one transaction (BEGIN, one upsert of the whole page,
+    # the lease renewed, COMMIT), whatever the rows behind it. One commit a page.
     assert len(per_page) == pages
     assert set(per_page[1:]) == {5}, per_page
     assert per_page[0] <= 5 + 6, per_page  # and taking the lease
@@ -248,6 +248,18 @@ def test_an_expired_lease_is_taken_over_and_the_old_run_stops(accepton):
     assert sync_plans().created == 3  # the process holding the lease died
     with pytest.raises(SyncLockLost):
         sync_page_range(stale)
+
+
+def test_a_page_written_after_its_lease_was_lost_is_rolled_back(accepton):
+    # The lease is renewed last in the page's transaction: a run that lost it writes nothing.
+    accepton.state.seed("plans", 3)
+    stale = start_sync("plans")
+    SyncState.objects.filter(resource="plans").update(lock_token="another run")
+
+    with pytest.raises(SyncLockLost):
+        sync_page_range(stale)
+
+    assert not Plan.objects.exists()
 
 
 def test_a_failed_page_stops_the_sync_and_keeps_the_last_success(accepton):
