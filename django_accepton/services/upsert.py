@@ -34,9 +34,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db import connections, models
+from django.utils import timezone
 
 try:
     import psycopg
@@ -125,7 +127,8 @@ _AS_IS: dict[type[models.Field], type] = {  # type: ignore[type-arg]
 def _preparer(field: Any, connection: Any) -> Any:
     """``row -> value for the database`` of ``field``: ``pre_save`` then ``get_db_prep_save``,
     as ``bulk_create`` does, but for a text or boolean field's plain value (no ``pre_save`` of
-    its own), and for a null, which is sent as it is."""
+    its own), an aware datetime (the backend's adaptation only), and a null, which is sent as
+    it is."""
     kind = next((kind for base, kind in _AS_IS.items() if type(field) is base), None)
     attname = field.attname
     if kind is not None:
@@ -137,6 +140,19 @@ def _preparer(field: Any, connection: Any) -> Any:
             return field.get_db_prep_save(field.pre_save(row, True), connection)
 
         return plain
+    if type(field) is models.DateTimeField and not (field.auto_now or field.auto_now_add):
+
+        def moment(row: models.Model) -> Any:
+            # An aware datetime needs none of get_prep_value's checks: only the backend's
+            # adaptation (a string on SQLite, the datetime itself on PostgreSQL).
+            value = getattr(row, attname)
+            if value is None and field.null:
+                return None
+            if isinstance(value, datetime) and timezone.is_aware(value):
+                return connection.ops.adapt_datetimefield_value(value)
+            return field.get_db_prep_save(value, connection)
+
+        return moment
     if type(field).pre_save is models.Field.pre_save:
 
         def nullable(row: models.Model) -> Any:
