@@ -36,7 +36,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import DatabaseError, transaction
 from django.db.models import Q
@@ -48,6 +48,11 @@ from django_accepton.services.changes import announce
 from django_accepton.services.recurring import BILLED_WITHIN
 
 logger = logging.getLogger(__name__)
+
+# A subscription sync looks again for the renewal of every mirrored subscription billed this
+# recently, changed or not: a charge sync that died between writing a page and linking it
+# leaves the link to it.
+RELINK_WITHIN = timedelta(days=2)
 
 
 def link_renewals(environment: str, charge_ids: Iterable[str], *, source: str = "sync") -> int:
@@ -116,16 +121,15 @@ def _link(charge: Charge, plan_ids: list[str], source: str) -> int:
         return 1
 
 
-def link_billed(environment: str, subscriptions: Iterable[Subscription]) -> int:
-    """Link the renewals the subscriptions' new ``last_billed_at`` explain: the charge sync may
-    have copied a renewal before the subscription sync saw it billed. One query for the
-    candidates; the number linked."""
-    moments = {sub.last_billed_at for sub in subscriptions if sub.last_billed_at is not None}
+def link_billed(environment: str, billed: Iterable[datetime]) -> int:
+    """Link the renewals that subscriptions' billing times (``last_billed_at``) explain: the
+    charge sync may have copied a renewal before the subscription sync saw it billed, or died
+    before linking it. One query for the candidates; the number linked."""
+    moments = set(billed)
     if not moments:
         return 0
     near = Q()
     for moment in moments:
-        assert moment is not None
         near |= Q(created__gte=moment - BILLED_WITHIN, created__lte=moment + BILLED_WITHIN)
     candidates = Charge.objects.filter(
         near,

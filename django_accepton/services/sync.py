@@ -567,9 +567,9 @@ def _write(
     lease keeps other syncs of the resource away, and a read inside one would lock nothing
     more). A page with nothing to write then costs that query and the lease's renewal. Any
     other page is written in one transaction: the new and changed rows upserted in one
-    statement (:mod:`~django_accepton.services.upsert`), the unchanged ones marked seen,
-    renewals among its rows linked, and the lease renewed last; its change signals go out
-    once it commits. One commit a page.
+    statement (:mod:`~django_accepton.services.upsert`), the unchanged ones marked seen, and
+    the lease renewed last; its change signals go out once it commits, and the renewals it
+    shows are linked then (:func:`_link_renewals`). One commit a page.
 
     When the database refuses the upsert (a value it will not store), that transaction is
     rolled back whole and the page written again with each row in its own savepoint, so one
@@ -585,20 +585,49 @@ def _write(
         if lease:
             _renew(run)
         _add(result, page.counts)
-        return
-    for whole in (True, False):
-        try:
-            with transaction.atomic():
-                _write_page(spec, run, page, whole=whole)
-                if lease:
-                    # Last: the state row stays locked from here to the commit only, so the
-                    # page ranges of a run fanned out over workers do not queue behind it;
-                    # a lease lost meanwhile rolls the page back.
-                    _renew(run)
-        except _Refused:
-            continue
-        _add(result, page.counts)
-        return
+    else:
+        for whole in (True, False):
+            try:
+                with transaction.atomic():
+                    _write_page(spec, run, page, whole=whole)
+                    if lease:
+                        # Last: the state row stays locked from here to the commit only, so
+                        # the page ranges of a run fanned out over workers do not queue
+                        # behind it; a lease lost meanwhile rolls the page back.
+                        _renew(run)
+            except _Refused:
+                continue
+            _add(result, page.counts)
+            break
+    _link_renewals(spec, run, readable, page)
+
+
+def _link_renewals(spec: _Spec, run: SyncRun, readable: dict[str, Any], page: _Page) -> None:
+    """Link the renewals a written page shows, after it committed, each link in a transaction
+    of its own that holds one subscription and one charge (``renewals``). Inside the page's
+    transaction a link would hold the page's rows while waiting for a subscription, and a
+    charge page and a subscription page, each holding what the other's links want, would wait
+    for each other.
+
+    A run that dies between the commit and its links leaves them to the next subscription
+    sync, which looks again at every mirrored subscription billed in the last
+    ``renewals.RELINK_WITHIN``, changed or not."""
+    if spec.name == SyncResource.CHARGES:
+        # New and changed charges: an unchanged one was judged when it was written, and a
+        # subscription billed since is matched from its side (link_billed).
+        renewals.link_renewals(run.environment, page.built)
+    elif spec.name == SyncResource.SUBSCRIPTIONS:
+        # Only a subscription mirrored before can have a first payment linked here (a new
+        # one's billing is its own first payment).
+        recent = timezone.now() - renewals.RELINK_WITHIN
+        moments = [
+            remote.last_billed_at
+            for key, remote in readable.items()
+            if key in page.existing
+            and remote.last_billed_at is not None
+            and (key in page.built or remote.last_billed_at >= recent)
+        ]
+        renewals.link_billed(run.environment, moments)
 
 
 def _add(result: SyncResult, counts: SyncResult) -> None:
@@ -658,7 +687,8 @@ def _compare(spec: _Spec, run: SyncRun, readable: dict[str, Any]) -> _Page:
 
 def _write_page(spec: _Spec, run: SyncRun, page: _Page, *, whole: bool) -> None:
     """Write ``page`` inside the caller's transaction: in one statement when ``whole``, else
-    row by row, leaving out (and counting failed) the rows the database refuses."""
+    row by row, leaving out (and counting failed, and out of ``page.built``) the rows the
+    database refuses."""
     now = timezone.now()
     built, events = page.built, page.events
     if built and whole:
@@ -682,19 +712,8 @@ def _write_page(spec: _Spec, run: SyncRun, page: _Page, *, whole: bool) -> None:
                 page.counts.updated -= 1
             else:
                 page.counts.created -= 1
-        built = {key: row for key, row in built.items() if key not in refused}
+        built = page.built = {key: row for key, row in built.items() if key not in refused}
         events = [event for event in events if event[1] not in refused]
-    # In the page's transaction: a run that dies after it commits has linked them, and one
-    # that dies before writes the page again, and links them, the next time. (Each link takes
-    # its subscription's row in a savepoint of its own.)
-    if spec.name == SyncResource.CHARGES:
-        # New and changed charges: an unchanged one was judged when it was written, and a
-        # subscription billed since is matched from its side (link_billed).
-        renewals.link_renewals(run.environment, built)
-    elif spec.name == SyncResource.SUBSCRIPTIONS:
-        # Only a subscription mirrored before can have a first payment linked here.
-        updated = [row for key, row in built.items() if key in page.existing]
-        renewals.link_billed(run.environment, updated)  # type: ignore[arg-type]
     if page.unchanged and spec.retrieve is not None:
         spec.model._default_manager.filter(
             environment=run.environment, **{f"{spec.key_field}__in": page.unchanged}

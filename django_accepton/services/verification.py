@@ -443,7 +443,11 @@ def _confirm(
         charge = Charge.objects.select_for_update().filter(pk=charge_id).first()
         if charge is None or charge.verification != Verification.PENDING:
             return VerificationResult(Reason.ALREADY_CLAIMED, charge_id, token.pk, charge)
-        reason = _judge(remote, locked_token, discounted)
+        # A refund is never undone, and a row the sync marked refunded since AcceptOn was
+        # asked here holds the newer word: the verdict neither sells it nor copies the older
+        # answer over it.
+        refunded_since = charge.refunded
+        reason = Reason.REFUNDED if refunded_since else _judge(remote, locked_token, discounted)
         # Whether the order was paid through another token is the unique sale key's to say,
         # when the verdict is written (_record_sale): no query for it on every sale.
         sale = sale_key(locked_token)
@@ -456,7 +460,8 @@ def _confirm(
             if subscription is None:
                 reason = undecided or Reason.NOT_A_FIRST_PAYMENT
         now = timezone.now()
-        _mirror(charge, remote)
+        if not refunded_since:
+            _mirror(charge, remote)
         charge.attempts += 1
         charge.last_attempt_at = now
         if reason is Reason.OK:
@@ -486,15 +491,15 @@ def _sold_at_once(
     The token was read before AcceptOn was asked, unlocked, and judged paid for. Both writes
     check what the locks would have: the token is consumed only while nobody consumed it, and
     the charge is verified only while it is still this pending claim with no money going
-    back. The rows are taken in the locked path's order, token then charge, so the writer of a
-    verified charge for the token always holds the token's row. A concurrent claim of the same
-    token therefore waits for this transaction's lock on the token, then finds it consumed; a
-    concurrent submission of the same claim does the same, or finds the charge decided; a
-    verified charge for the same order through another token makes the unique sale key refuse
-    the row. Each of those rolls this transaction back whole and the locked path
-    (:func:`_confirm`) decides, as it decides every refusal. The delivery then starts as any
-    other (``fulfilment.deliver``: its lease, taken once the verdict committed, checks again
-    that no money went back meanwhile).
+    back (no refund here, none the sync has seen since AcceptOn was asked). The rows are taken
+    in the locked path's order, token then charge, so the writer of a verified charge for the
+    token always holds the token's row. A concurrent claim of the same token therefore waits
+    for this transaction's lock on the token, then finds it consumed; a concurrent submission
+    of the same claim does the same, or finds the charge decided; a verified charge for the
+    same order through another token makes the unique sale key refuse the row. Each of those
+    rolls this transaction back whole and the locked path (:func:`_confirm`) decides, as it
+    decides every refusal. The delivery then starts as any other (``fulfilment.deliver``: its
+    lease, taken once the verdict committed, checks again that no money went back meanwhile).
     """
     now = timezone.now()
     verdict: dict[str, Any] = {
@@ -517,6 +522,8 @@ def _sold_at_once(
                 pk=charge.pk,
                 token_id=token.pk,
                 verification=Verification.PENDING,
+                # Refunded since AcceptOn was asked (the sync saw it): the locked path refuses.
+                refunded=False,
                 amount_refunded=0,
             ).update(**verdict, attempts=F("attempts") + 1)
             if not written:

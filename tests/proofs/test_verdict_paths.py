@@ -15,12 +15,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from django_accepton.models import Charge
-from django_accepton.services import verification
+from django_accepton.services import sync, verification
 from django_accepton.services.fulfilment import redeliver_fulfilments
 from django_accepton.services.refunds import refund
 from django_accepton.services.tokens import mint_token
 from django_accepton.services.verification import recheck_pending_charge, verify_charge
-from django_accepton.signals import charge_verified
+from django_accepton.signals import charge_refunded, charge_verified
 from tests.checkout.conftest import pay, render_form, token_in
 
 ORDER = {"amount": 4500, "currency": "usd", "description": "Order 9", "reference": "order-9"}
@@ -160,3 +160,51 @@ def test_no_second_delivery_runs_while_the_first_holds_its_lease(accepton, monke
         charge_verified.disconnect(dispatch_uid="review-lease")
     assert running == [1]
     assert overlapping == [], f"charge_verified sent {len(running)} times, concurrently"
+
+
+@pytest.mark.accepton_dialects
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.django_db(transaction=True)
+def test_refund_the_sync_saw_before_the_verdict_is_not_delivered(accepton, monkeypatch, fast):
+    """AcceptOn is asked, then the charge is refunded in AcceptOn's dashboard and the sync
+    mirrors that (charge_refunded sent), then the verdict is written: on either path it
+    neither sells the charge nor copies the older "not refunded" over the sync's word."""
+    token_id = token_in(
+        render_form({"amount": 900, "currency": "usd", "description": "O 7", "reference": "o-7"})
+    )
+    charge_id = pay(accepton, token_id).json()["id"]
+    real_discount = verification._discount
+    if not fast:
+        # force the locked path (as reverify / recheck / an unclaimed takeover do)
+        monkeypatch.setattr(verification, "_sold_at_once", lambda *a, **k: None)
+
+    def discount(remote, token):
+        # after client.charges.retrieve, before the verdict
+        accepton.state.create_refund(charge_id, 900, "dashboard")
+        sync.resync("charges", [charge_id])
+        assert Charge.objects.get(pk=charge_id).refunded is True
+        return real_discount(remote, token)
+
+    monkeypatch.setattr(verification, "_discount", discount)
+    events: list[tuple[str, str]] = []
+    charge_verified.connect(
+        lambda sender, charge, **kw: events.append(("verified", charge.pk)),
+        weak=False,
+        dispatch_uid="rw-v",
+    )
+    charge_refunded.connect(
+        lambda sender, charge, **kw: events.append(("refunded", charge.pk)),
+        weak=False,
+        dispatch_uid="rw-r",
+    )
+    try:
+        result = verify_charge(charge_id, token_id)
+    finally:
+        charge_verified.disconnect(dispatch_uid="rw-v")
+        charge_refunded.disconnect(dispatch_uid="rw-r")
+    row = Charge.objects.get(pk=charge_id)
+    assert ("refunded", charge_id) in events
+    assert ("verified", charge_id) not in events, events
+    assert row.fulfilled_at is None
+    assert row.refunded is True
+    assert result.reason == "refunded"

@@ -1,0 +1,156 @@
+"""A charge sync page and a subscription sync page at once, each showing what the other's
+renewal links want: neither waits for the other (links run after each page commits, one
+subscription and one charge at a time)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from django_accepton.api import current_environment
+from django_accepton.client import Charge as RemoteCharge
+from django_accepton.client import Subscription as RemoteSubscription
+from django_accepton.models import Charge, Plan, Subscription, SyncResource, Verification
+from django_accepton.services import renewals, sync
+
+PLAN = {"id": "pln_gold", "name": "Gold", "amount": 1000, "currency": "usd", "period_unit": "month"}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_charge_page_and_subscription_page_take_rows_in_opposite_orders(accepton, monkeypatch):
+    """A charge sync page holds its charges and then, linking renewals, each renewed
+    subscription's row; a subscription sync page holds its subscriptions (the upsert) and then,
+    linking what they billed, the charges. Two renewals C0 (of S0) and C1 (of S1):
+    the charge page links C1 (S1 locked) then C0; the subscription page upserts [S0, S1]."""
+    assert connection.vendor == "postgresql"
+    env = current_environment()
+    t0 = timezone.now().replace(microsecond=0) - timedelta(hours=1)
+    Plan.objects.create(environment=env, **PLAN)
+    subs, renew = [], []
+    for n in (0, 1):
+        billed = t0 + timedelta(minutes=10 * n)
+        sub = Subscription.objects.create(
+            id=f"sub_{n}",
+            environment=env,
+            plan_id="pln_gold",
+            active=True,
+            email=f"p{n}@x.com",
+            last_billed_at=billed,
+            raw={"old": True},
+        )
+        Charge.objects.create(
+            id=f"chg_first{n}",
+            environment=env,
+            verification=Verification.VERIFIED,
+            recurring=True,
+            subscription=sub,
+            amount=1000,
+            currency="usd",
+            status="paid",
+            description="Gold",
+            created=billed - timedelta(days=30),
+        )
+        row = Charge.objects.create(
+            id=f"chg_renew{n}",
+            environment=env,
+            verification=Verification.UNCLAIMED,
+            amount=1000,
+            currency="usd",
+            status="paid",
+            description="Gold",
+            metadata={"email": f"p{n}@x.com"},
+            created=billed,
+            raw={"old": True},
+        )
+        subs.append(
+            {
+                "id": f"sub_{n}",
+                "active": True,
+                "email": f"p{n}@x.com",
+                "last_billed_at": billed.isoformat(),
+                "plan": PLAN,
+                "note": "changed",
+            }
+        )
+        renew.append(
+            {
+                "id": row.pk,
+                "amount": 1000,
+                "currency": "usd",
+                "status": "paid",
+                "refunded": False,
+                "description": "Gold",
+                "metadata": {"email": f"p{n}@x.com"},
+                "created": billed.isoformat(),
+            }
+        )
+    # link_renewals reads rows newest claim first: C1 before C0
+    Charge.objects.filter(pk="chg_renew1").update(claimed_at=t0 + timedelta(days=2))
+    Charge.objects.filter(pk="chg_renew0").update(claimed_at=t0 + timedelta(days=1))
+
+    holding_s1, go = threading.Event(), threading.Event()
+    real_link = renewals._link
+
+    def link(charge, plan_ids, source):
+        if threading.current_thread().name == "charges" and charge.pk == "chg_renew0":
+            holding_s1.set()  # C1 linked: S1 locked by the charge page
+            go.wait(10)
+        return real_link(charge, plan_ids, source)
+
+    monkeypatch.setattr(renewals, "_link", link)
+
+    def run_for(resource):
+        return sync.SyncRun(
+            resource=resource, environment=env, lock_token="x", started_at=timezone.now()
+        )
+
+    outcomes = {}
+
+    def charges_page():
+        try:
+            run = run_for(SyncResource.CHARGES)
+            sync._write(
+                sync.SPECS[SyncResource.CHARGES],
+                run,
+                [RemoteCharge.from_json(c) for c in renew],
+                run.new_result(),
+            )
+            outcomes["charges"] = "ok"
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            outcomes["charges"] = exc
+        finally:
+            connection.close()
+
+    def subscriptions_page():
+        try:
+            run = run_for(SyncResource.SUBSCRIPTIONS)
+            sync._write(
+                sync.SPECS[SyncResource.SUBSCRIPTIONS],
+                run,
+                [RemoteSubscription.from_json(s) for s in subs],
+                run.new_result(),
+            )
+            outcomes["subscriptions"] = "ok"
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            outcomes["subscriptions"] = exc
+        finally:
+            connection.close()
+
+    tc = threading.Thread(target=charges_page, name="charges")
+    tc.start()
+    assert holding_s1.wait(10)
+    ts = threading.Thread(target=subscriptions_page, name="subscriptions")
+    ts.start()  # upsert [S0, S1]: S0 taken, waits for S1
+    time.sleep(0.3)
+    go.set()  # charge page: _link(C0) wants S0
+    tc.join(30)
+    ts.join(30)
+    assert outcomes == {"charges": "ok", "subscriptions": "ok"}, outcomes
+    linked = dict(Charge.objects.filter(pk__startswith="chg_renew").values_list("pk", "renewal_of"))
+    assert linked == {"chg_renew0": "sub_0", "chg_renew1": "sub_1"}, linked
