@@ -423,9 +423,10 @@ def test_an_incomplete_charge_sync_keeps_the_last_success(accepton):
 
 
 @pytest.mark.django_db
-def test_a_renewal_is_linked_even_if_the_first_charge_sync_died_at_its_page(accepton, monkeypatch):
-    """Renewals are linked in the page's transaction: a run that dies there leaves the page
-    unwritten, and the next run writes it and links them."""
+def test_a_renewal_is_linked_even_if_the_charge_sync_died_before_linking_it(accepton, monkeypatch):
+    """The charge page committed and the run died before linking its renewal; the charges look
+    unchanged from then on. The next subscription sync looks again at every subscription
+    billed recently, and links it."""
     plan = create_plan("Ink club", 1500, "usd", "month")
     subscription = subscribed(accepton, plan, "ann@example.com")
     renewal = renew(accepton, subscription.pk)
