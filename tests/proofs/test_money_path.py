@@ -8,6 +8,8 @@ delivery proof runs everywhere.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -29,6 +31,21 @@ from tests.mirror.helpers import verified_charge
 ORDER = {"amount": 4500, "currency": "usd", "description": "Order 9", "reference": "order-9"}
 
 
+@contextmanager
+def sales() -> Iterator[list[str]]:
+    """The ids of the charges ``charge_verified`` is sent for, while the block runs."""
+    sold: list[str] = []
+
+    def receiver(sender: Any, charge: Charge, **kwargs: Any) -> None:
+        sold.append(charge.pk)
+
+    charge_verified.connect(receiver, weak=False, dispatch_uid="proof-sales")
+    try:
+        yield sold
+    finally:
+        charge_verified.disconnect(dispatch_uid="proof-sales")
+
+
 @pytest.mark.postgres
 @pytest.mark.accepton_dialects
 @pytest.mark.django_db(transaction=True)
@@ -36,16 +53,8 @@ def test_an_order_paid_through_many_tokens_at_once_is_sold_once(accepton, proof)
     assert connection.vendor == "postgresql"
     tokens = [mint_token(ORDER, reuse=False) for _ in range(12)]
     charges = [pay(accepton, token.pk).json()["id"] for token in tokens]
-    sold: list[str] = []
-
-    def receiver(sender: Any, charge: Charge, **kwargs: Any) -> None:
-        sold.append(charge.pk)
-
-    charge_verified.connect(receiver, weak=False, dispatch_uid="proof-sold")
-    try:
+    with sales() as sold:
         results, errors = in_threads(12, lambda n: verify_charge(charges[n], tokens[n].pk))
-    finally:
-        charge_verified.disconnect(dispatch_uid="proof-sold")
 
     held = Charge.objects.filter(attention="order_already_paid").count()
     proof(
@@ -70,16 +79,8 @@ def test_one_token_paid_by_many_charges_at_once_is_sold_once(accepton, proof):
     accepton.state.set_dialect(dataclasses.replace(accepton.state.dialect, token_payments="many"))
     token = mint_token(ORDER, reuse=False)
     charges = [pay(accepton, token.pk).json()["id"] for _ in range(12)]
-    sold: list[str] = []
-
-    def receiver(sender: Any, charge: Charge, **kwargs: Any) -> None:
-        sold.append(charge.pk)
-
-    charge_verified.connect(receiver, weak=False, dispatch_uid="proof-token")
-    try:
+    with sales() as sold:
         results, errors = in_threads(24, lambda n: verify_charge(charges[n % 12], token.pk))
-    finally:
-        charge_verified.disconnect(dispatch_uid="proof-token")
 
     refused = Charge.objects.filter(reason="token_already_fulfilled").count()
     proof(

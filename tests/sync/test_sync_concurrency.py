@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -110,42 +111,24 @@ def test_charge_page_and_subscription_page_take_rows_in_opposite_orders(accepton
             resource=resource, environment=env, lock_token="x", started_at=timezone.now()
         )
 
-    outcomes = {}
+    outcomes: dict[str, Any] = {}
 
-    def charges_page():
+    def page(resource: str, items: list[Any]) -> None:
         try:
-            run = run_for(SyncResource.CHARGES)
-            sync._write(
-                sync.SPECS[SyncResource.CHARGES],
-                run,
-                [RemoteCharge.from_json(c) for c in renew],
-                run.new_result(),
-            )
-            outcomes["charges"] = "ok"
+            run = run_for(resource)
+            sync._write(sync.SPECS[resource], run, items, run.new_result())
+            outcomes[resource] = "ok"
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            outcomes["charges"] = exc
+            outcomes[resource] = exc
         finally:
             connection.close()
 
-    def subscriptions_page():
-        try:
-            run = run_for(SyncResource.SUBSCRIPTIONS)
-            sync._write(
-                sync.SPECS[SyncResource.SUBSCRIPTIONS],
-                run,
-                [RemoteSubscription.from_json(s) for s in subs],
-                run.new_result(),
-            )
-            outcomes["subscriptions"] = "ok"
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            outcomes["subscriptions"] = exc
-        finally:
-            connection.close()
-
-    tc = threading.Thread(target=charges_page, name="charges")
+    charges = [RemoteCharge.from_json(charge) for charge in renew]
+    subscriptions = [RemoteSubscription.from_json(sub) for sub in subs]
+    tc = threading.Thread(target=page, args=(SyncResource.CHARGES, charges), name="charges")
     tc.start()
     assert holding_s1.wait(10)
-    ts = threading.Thread(target=subscriptions_page, name="subscriptions")
+    ts = threading.Thread(target=page, args=(SyncResource.SUBSCRIPTIONS, subscriptions))
     ts.start()  # upsert [S0, S1]: S0 taken, waits for S1
     time.sleep(0.3)
     go.set()  # charge page: _link(C0) wants S0

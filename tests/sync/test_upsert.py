@@ -121,51 +121,49 @@ def test_the_fast_upsert_writes_what_bulk_create_writes(seeded: Any, resource: s
     assert not differences
 
 
-def test_a_page_is_one_statement_where_the_backend_has_a_writer(seeded: Any) -> None:
-    remote = remote_page("charges")
-    Charge.objects.all().delete()
-    rows = rows_of("charges", remote, now=timezone.now())
-    spec = sync_service.SPECS["charges"]
-
-    with CaptureQueriesContext(connection) as captured:
-        upsert.upsert(
-            Charge, rows, unique_fields=spec.unique_fields, update_fields=spec.update_fields
-        )
-
-    assert len(captured) == 1, [query["sql"][:80] for query in captured]
-    assert Charge.objects.count() == len(rows)
+def fresh_page(resource: str) -> list[Any]:
+    """Page 1 of ``resource`` read from the sandbox, its mirror emptied."""
+    remote = remote_page(resource)
+    sync_service.SPECS[resource].model._default_manager.all().delete()
+    return remote
 
 
-def test_a_list_beyond_one_statement_is_split_and_written_whole(seeded: Any, monkeypatch) -> None:
-    remote = remote_page("subscriptions")
-    Subscription.objects.all().delete()
-    spec = sync_service.SPECS["subscriptions"]
-    # Three rows' worth of parameters a statement.
-    monkeypatch.setattr(upsert, "MAX_PARAMETERS", 3 * len(Subscription._meta.concrete_fields))
-
+def write_page(resource: str, remote: list[Any]) -> None:
+    spec = sync_service.SPECS[resource]
     upsert.upsert(
-        Subscription,
-        rows_of("subscriptions", remote, now=timezone.now()),
+        spec.model,
+        rows_of(resource, remote, now=timezone.now()),
         unique_fields=spec.unique_fields,
         update_fields=spec.update_fields,
     )
+
+
+def test_a_page_is_one_statement_where_the_backend_has_a_writer(seeded: Any) -> None:
+    remote = fresh_page("charges")
+
+    with CaptureQueriesContext(connection) as captured:
+        write_page("charges", remote)
+
+    assert len(captured) == 1, [query["sql"][:80] for query in captured]
+    assert Charge.objects.count() == len(remote)
+
+
+def test_a_list_beyond_one_statement_is_split_and_written_whole(seeded: Any, monkeypatch) -> None:
+    remote = fresh_page("subscriptions")
+    # Three rows' worth of parameters a statement.
+    monkeypatch.setattr(upsert, "MAX_PARAMETERS", 3 * len(Subscription._meta.concrete_fields))
+
+    write_page("subscriptions", remote)
 
     assert Subscription.objects.count() == len(remote)
 
 
 def test_an_unknown_backend_takes_the_portable_path(seeded: Any, monkeypatch) -> None:
-    remote = remote_page("plans")
-    Plan.objects.all().delete()
+    remote = fresh_page("plans")
     monkeypatch.setattr(upsert, "_WRITERS", {})
-    spec = sync_service.SPECS["plans"]
 
     with CaptureQueriesContext(connection) as captured:
-        upsert.upsert(
-            Plan,
-            rows_of("plans", remote, now=timezone.now()),
-            unique_fields=spec.unique_fields,
-            update_fields=spec.update_fields,
-        )
+        write_page("plans", remote)
 
     assert Plan.objects.count() == len(remote)
     assert any("ON CONFLICT" in query["sql"].upper() for query in captured)
