@@ -1047,11 +1047,12 @@ core a second worker process can use here.
 process. Every request carries its own pre-minted token and its own paid charge, and is sent
 once, by `benchmarks/load.py` (a thread per keep-alive connection, in its own process; why not
 wrk is said there), at 1, 8 and 32 connections. Each request claims the charge, fetches it from
-the sandbox with the secret key, judges it and records the verdict under row locks. Beside it,
-in the same gunicorn server and with the same bodies, the *bare view* (`benchmarks/views.py`,
-`POST /bench/bare/`): the same DRF authentication (CSRF checked), parser and renderer, one
-SELECT of the token's row and one INSERT into a table of the bench project, the least a
-verification must do with the database, and no API call. The ratios are the endpoint's
+the sandbox with the secret key, judges it, records the verdict (a sale of a one-off token: two
+conditional updates in one transaction) and delivers it (the delivery's lease, then its end).
+Beside it, in the same gunicorn server and with the same bodies, the *bare view*
+(`benchmarks/views.py`, `POST /bench/bare/`): the same DRF authentication (CSRF checked),
+parser and renderer, one SELECT of the token's row and one INSERT into a table of the bench
+project, the least a verification must do with the database, and no API call. The ratios are the endpoint's
 throughput over the bare view's at each concurrency, and its median latency over the bare
 view's. *Time beyond the one API call* is the endpoint's median latency on one connection
 minus the median of direct `client.charges.retrieve` calls made by the same run; *beyond the
