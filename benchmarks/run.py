@@ -1052,9 +1052,9 @@ conditional updates in one transaction) and delivers it (the delivery's lease, t
 Beside it, in the same gunicorn server and with the same bodies, the *bare view*
 (`benchmarks/views.py`, `POST /bench/bare/`): the same DRF authentication (CSRF checked),
 parser and renderer, one SELECT of the token's row and one INSERT into a table of the bench
-project, the least a verification must do with the database, and no API call. The ratios are the endpoint's
-throughput over the bare view's at each concurrency, and its median latency over the bare
-view's. *Time beyond the one API call* is the endpoint's median latency on one connection
+project, the least a verification must do with the database, and no API call. The ratios are
+the endpoint's throughput over the bare view's at each concurrency, and its median latency over
+the bare view's. *Time beyond the one API call* is the endpoint's median latency on one connection
 minus the median of direct `client.charges.retrieve` calls made by the same run; *beyond the
 bare view and the API call* subtracts the bare view's median latency too. Queries are counted
 per request by a middleware of the benchmark project (`X-Queries`; BEGIN and COMMIT are not
