@@ -8,6 +8,7 @@ the admin's ``save_model`` then only takes the row the service already wrote.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -17,17 +18,16 @@ from django.utils.translation import gettext_lazy as _
 
 from django_accepton.client import AcceptOnError, NotFoundError, pricing
 from django_accepton.models import Charge, Plan, PromoCode
-from django_accepton.money import format_money
+from django_accepton.money import decimals, format_money, to_major, to_minor
 from django_accepton.services import plans, promo_codes, recurring
 from django_accepton.services.environments import EnvironmentMismatch
 
 
 class RefundForm(forms.Form):
-    amount = forms.IntegerField(
-        min_value=1,
-        label=_("Amount"),
-        help_text=_("In the currency's minor unit (cents)."),
-    )
+    # Typed as money with a decimal point (45.00), kept in minor units (cleaned_data["amount"]
+    # is 4500) like every amount of the package. Not localized: where "." groups thousands,
+    # "45.00" would be read as 4500 dollars; a comma is refused with a clear error instead.
+    amount = forms.DecimalField(label=_("Amount"), max_digits=20)
     reason = forms.CharField(max_length=255, required=False, label=_("Reason"))
     # Set by the confirmation page: the first valid submission only asks for confirmation.
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
@@ -41,12 +41,13 @@ class RefundForm(forms.Form):
     def __init__(self, *args: Any, charge: Charge, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.charge = charge
-        self.fields["amount"].initial = charge.refundable_amount
-        # The amount is typed in minor units: the help says what the default is as money.
-        example = charge.refundable_amount or 1050
+        self.fields["amount"].initial = to_major(charge.refundable_amount, charge.currency)
         self.fields["amount"].help_text = _(
-            "In the currency's minor unit: for this charge, %(example)s is %(money)s."
-        ) % {"example": example, "money": format_money(example, charge.currency)}
+            "In %(currency)s, as money: %(money)s is left to refund."
+        ) % {
+            "currency": charge.currency.upper(),
+            "money": format_money(charge.refundable_amount, charge.currency),
+        }
 
     def sign(self) -> str:
         """What the confirmation page posts back: bound to this charge, this amount and the
@@ -77,15 +78,25 @@ class RefundForm(forms.Form):
         return refunded if isinstance(refunded, int) else None
 
     def clean_amount(self) -> int:
-        amount: int = self.cleaned_data["amount"]
+        typed: Decimal = self.cleaned_data["amount"]
+        currency = self.charge.currency
+        try:
+            amount = to_minor(typed, currency)
+        except ValueError:
+            raise forms.ValidationError(
+                _("%(currency)s has %(places)s decimal places."),
+                params={"currency": currency.upper(), "places": decimals(currency)},
+            ) from None
+        if amount < 1:
+            raise forms.ValidationError(
+                _("Enter an amount of at least %(money)s."),
+                params={"money": format_money(1, currency)},
+            )
         # Checked again under a row lock by the refund service; this is for a clear message.
         if amount > self.charge.refundable_amount:
             raise forms.ValidationError(
-                _("At most %(money)s (%(left)s) is left to refund on this charge."),
-                params={
-                    "money": format_money(self.charge.refundable_amount, self.charge.currency),
-                    "left": self.charge.refundable_amount,
-                },
+                _("At most %(money)s is left to refund on this charge."),
+                params={"money": format_money(self.charge.refundable_amount, currency)},
             )
         return amount
 

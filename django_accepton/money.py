@@ -41,6 +41,19 @@ def to_major(amount: int, currency: str) -> Decimal:
     return Decimal(int(amount)).scaleb(-decimals(currency))
 
 
+def to_minor(value: Decimal, currency: str) -> int:
+    """``Decimal("45.5"), "usd"`` -> ``4550``. Raises ``ValueError`` for a value with more
+    decimals than the currency has (``45.005`` dollars is no amount) or one that is not a
+    finite number."""
+    if not value.is_finite():
+        raise ValueError(f"{value} is not an amount of money.")
+    places = decimals(currency)
+    scaled = value.scaleb(places)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{currency.upper()} has {places} decimal places.")
+    return int(scaled)
+
+
 def format_money(amount: int | None, currency: str = "usd") -> str:
     """``4500, "usd"`` -> ``$45.00``; ``1250, "jpy"`` -> ``¥1,250``; ``990, "chf"`` ->
     ``9.90 CHF`` (separators of the active locale); ``""`` for ``None``."""

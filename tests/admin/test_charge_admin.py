@@ -88,7 +88,7 @@ def test_staff_without_the_permission_gets_403_and_refunds_nothing(accepton, sta
     viewer = staff_client("view_charge", "change_charge")
 
     assert viewer.get(refund_url(charge)).status_code == 403
-    answer = viewer.post(refund_url(charge), {"amount": 1000, "confirmed": "on"})
+    answer = viewer.post(refund_url(charge), {"amount": "10.00", "confirmed": "on"})
 
     assert answer.status_code == 403
     assert not RefundRequest.objects.exists()
@@ -101,8 +101,8 @@ def test_partial_refund_through_the_button_asks_for_confirmation(accepton, staff
 
     form = refunder.get(refund_url(charge))
     assert form.status_code == 200
-    assert 'value="5000"' in form.content.decode()
-    confirm = refunder.post(refund_url(charge), {"amount": 1500, "reason": "scratched"})
+    assert 'value="50.00"' in form.content.decode()
+    confirm = refunder.post(refund_url(charge), {"amount": "15.00", "reason": "scratched"})
     assert confirm.status_code == 200
     assert "Refund $15.00 of" in confirm.content.decode()
     assert remote_refunds(accepton, charge) == []  # nothing happens before the confirmation
@@ -110,7 +110,7 @@ def test_partial_refund_through_the_button_asks_for_confirmation(accepton, staff
     done = refunder.post(
         refund_url(charge),
         {
-            "amount": 1500,
+            "amount": "15.00",
             "reason": "scratched",
             "confirmed": "on",
             "confirmation": confirm.context["confirmation"],
@@ -154,16 +154,21 @@ def test_the_refund_page_is_a_django_admin_form(accepton, superuser_client):
     assert '<div class="submit-row">' in page
     assert 'class="default" value="Continue"' in page
     assert "errornote" not in page
-    assert 'value="5000"' in amount_row(page)
-    assert "5000 is $50.00" in amount_row(page)  # the minor units read as money
+    assert 'value="50.00"' in amount_row(page)  # typed as money, not in cents
+    assert "In USD, as money: $50.00 is left to refund." in amount_row(page)
 
 
 @pytest.mark.parametrize(
     ("amount", "error"),
     [
-        ("5001", "At most $50.00 (5000) is left to refund on this charge."),
-        ("0", "Ensure this value is greater than or equal to 1."),
-        ("ten dollars", "Enter a whole number."),
+        ("50.01", "At most $50.00 is left to refund on this charge."),
+        ("5000", "At most $50.00 is left to refund on this charge."),  # cents typed: refused
+        ("0", "Enter an amount of at least $0.01."),
+        ("-1", "Enter an amount of at least $0.01."),
+        ("10.005", "USD has 2 decimal places."),
+        ("10,00", "Enter a number."),
+        ("NaN", "Enter a number."),
+        ("ten dollars", "Enter a number."),
         ("", "This field is required."),
     ],
 )
@@ -200,7 +205,7 @@ def test_acceptons_refusal_is_shown_and_recorded(accepton, superuser_client):
         message="The processor refused this refund.",
     )
 
-    answer = refund_through_button(superuser_client, refund_url(charge), {"amount": 1000})
+    answer = refund_through_button(superuser_client, refund_url(charge), {"amount": "10.00"})
 
     assert answer.status_code == 302
     assert messages_of(answer) == [f"{charge.pk}: The processor refused this refund."]
@@ -213,7 +218,7 @@ def test_lost_answer_is_a_warning_and_keeps_the_amount_reserved(accepton, superu
     charge = verified_charge(accepton, 5000)
     fault(accepton, status=500, path_prefix="/v1/refunds")
 
-    answer = refund_through_button(superuser_client, refund_url(charge), {"amount": 1000})
+    answer = refund_through_button(superuser_client, refund_url(charge), {"amount": "10.00"})
 
     assert "stay reserved until the reconciliation" in messages_of(answer)[0]
     charge.refresh_from_db()
@@ -224,7 +229,7 @@ def test_refund_in_full_action_confirms_then_refunds_what_is_left(accepton, staf
     first = verified_charge(accepton, 5000, order="1")
     second = verified_charge(accepton, 3000, order="2")
     refunder = staff_client("view_charge", "refund_charge")
-    refund_through_button(refunder, refund_url(second), {"amount": 1000})
+    refund_through_button(refunder, refund_url(second), {"amount": "10.00"})
     selection = {"action": "refund_in_full", "_selected_action": [first.pk, second.pk]}
 
     confirm = refunder.post(CHANGELIST, selection)
@@ -274,8 +279,8 @@ def test_charges_cannot_be_added_edited_or_deleted(accepton, superuser_client):
 def test_a_confirmation_refunds_once_however_often_it_is_posted(accepton, staff_client):
     charge = verified_charge(accepton, 5000)
     refunder = staff_client("view_charge", "refund_charge")
-    confirm = refunder.post(refund_url(charge), {"amount": 1000})
-    posted = {"amount": 1000, "confirmed": "on", "confirmation": confirm.context["confirmation"]}
+    confirm = refunder.post(refund_url(charge), {"amount": "10.00"})
+    posted = {"amount": "10.00", "confirmed": "on", "confirmation": confirm.context["confirmation"]}
 
     first = refunder.post(refund_url(charge), posted)
     again = refunder.post(refund_url(charge), posted)  # a double click, a back-and-resubmit
@@ -294,16 +299,16 @@ def test_a_confirmation_that_is_not_this_ones_refunds_nothing(
     charge = verified_charge(accepton, 5000, order="1")
     other = verified_charge(accepton, 5000, order="2")
     if confirmation == "for another amount":
-        confirmation = superuser_client.post(refund_url(charge), {"amount": 999}).context[
+        confirmation = superuser_client.post(refund_url(charge), {"amount": "9.99"}).context[
             "confirmation"
         ]
     elif confirmation == "for another charge":
-        confirmation = superuser_client.post(refund_url(other), {"amount": 1000}).context[
+        confirmation = superuser_client.post(refund_url(other), {"amount": "10.00"}).context[
             "confirmation"
         ]
 
     answer = superuser_client.post(
-        refund_url(charge), {"amount": 1000, "confirmed": "on", "confirmation": confirmation}
+        refund_url(charge), {"amount": "10.00", "confirmed": "on", "confirmation": confirmation}
     )
 
     assert messages_of(answer) == ["This confirmation is not valid any more; nothing was refunded."]
@@ -323,7 +328,9 @@ def test_paid_but_unfulfilled_charges_are_listed_refunded_or_settled(accepton, s
     assert sorted(charge.pk for charge in listed) == sorted(charges[1:])
 
     refunder.post(CHANGELIST, {"action": "mark_settled", "_selected_action": [charges[1]]})
-    refund_through_button(refunder, refund_url(Charge.objects.get(pk=charges[2])), {"amount": 3000})
+    refund_through_button(
+        refunder, refund_url(Charge.objects.get(pk=charges[2])), {"amount": "30.00"}
+    )
 
     assert not refunder.get(CHANGELIST + "?attention=open").context["cl"].result_list
     settled = refunder.get(CHANGELIST + "?attention=settled").context["cl"].result_list
@@ -334,7 +341,7 @@ def test_paid_but_unfulfilled_charges_are_listed_refunded_or_settled(accepton, s
 
 def test_the_charge_page_shows_its_amounts_as_money(accepton, superuser_client):
     charge = verified_charge(accepton, 5000)
-    refund_through_button(superuser_client, refund_url(charge), {"amount": 1500})
+    refund_through_button(superuser_client, refund_url(charge), {"amount": "15.00"})
 
     answer = superuser_client.get(change_url(charge))
 

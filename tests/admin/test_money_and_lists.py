@@ -162,10 +162,11 @@ def test_admin_refunds_and_cancellations_leave_history(superuser_client, accepto
     from django.contrib.admin.utils import quote
 
     url = reverse("admin:django_accepton_charge_refund", args=[quote(charge_row.pk)])
-    first = superuser_client.post(url, {"amount": 1000, "reason": "broken"})
+    first = superuser_client.post(url, {"amount": "10.00", "reason": "broken"})
     confirmation = first.context["confirmation"]
     superuser_client.post(
-        url, {"amount": 1000, "reason": "broken", "confirmed": "on", "confirmation": confirmation}
+        url,
+        {"amount": "10.00", "reason": "broken", "confirmed": "on", "confirmation": confirmation},
     )
 
     entry = LogEntry.objects.get(object_id=charge_row.pk)

@@ -79,20 +79,20 @@ def test_an_admin_refunds_part_of_a_charge_with_the_refund_button(store, page, d
     expect(page.locator(".accepton-refund-summary")).to_contain_text(
         "Charged $45.00; $0.00 refunded or in progress; $45.00 left to refund."
     )
-    expect(page.locator("#id_amount")).to_have_value("4500")
-    expect(page.locator(".field-amount")).to_contain_text("4500 is $45.00")
+    expect(page.locator("#id_amount")).to_have_value("45.00")
+    expect(page.locator(".field-amount")).to_contain_text("In USD, as money: $45.00 is left")
     page.locator("#id_reason").fill("Scratched nib")
     shoot(page, "admin-refund-form")
     # Too much: Django's error note at the top, the error under the amount, nothing refunded.
-    page.locator("#id_amount").fill("4501")
+    page.locator("#id_amount").fill("45.01")
     page.locator("input[type=submit][value=Continue]").click()
     expect(page.locator("p.errornote")).to_be_visible()
     expect(page.locator(".field-amount .errorlist")).to_have_text(
-        "At most $45.00 (4500) is left to refund on this charge."
+        "At most $45.00 is left to refund on this charge."
     )
     expect(page.locator("#id_reason")).to_have_value("Scratched nib")
     assert not RefundRequest.objects.exists()
-    page.locator("#id_amount").fill("1500")
+    page.locator("#id_amount").fill("15.00")
     page.locator("input[type=submit][value=Continue]").click()
     expect(page.locator(".accepton-confirm")).to_contain_text(f"Refund $15.00 of {charge.pk}")
     page.locator("input[type=submit][value='Yes, refund']").click()

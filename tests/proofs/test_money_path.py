@@ -105,8 +105,8 @@ def test_a_refund_confirmation_clicked_many_times_at_once_refunds_once(accepton,
     url = reverse("admin:django_accepton_charge_refund", args=[quote(charge.pk)])
     first = Client()
     first.force_login(staff)
-    note = first.post(url, {"amount": 1500}).context["confirmation"]
-    posted = {"amount": 1500, "confirmed": "on", "confirmation": note}
+    note = first.post(url, {"amount": "15.00"}).context["confirmation"]
+    posted = {"amount": "15.00", "confirmed": "on", "confirmation": note}
 
     def click(number: int) -> int:
         client = Client()

@@ -49,7 +49,7 @@ def refund_attempts(charge: Charge) -> dict[str, Attempt]:
     action = {"action": "refund_in_full", "_selected_action": [charge.pk], "confirmed": "yes"}
     return {
         "refund button, confirmed": lambda c: (
-            refund_through_button(c, url, {"amount": 700}).status_code
+            refund_through_button(c, url, {"amount": "7.00"}).status_code
         ),
         "refund in full action, confirmed": lambda c: c.post(CHARGES, action).status_code,
     }

@@ -21,6 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from django_accepton.models import Charge, PromoCode, RefundRequest
+from django_accepton.money import to_minor
 from django_accepton.services.promo_codes import create_promo_code
 from tests.mirror.helpers import verified_charge
 from tests.security.test_fuzz_routes import FUZZ
@@ -67,7 +68,9 @@ def test_refund_form_takes_any_input_without_error_or_stray_change(accepton, pro
 
     @FUZZ
     @given(
-        amount=numbers | st.integers(1, 20_000).map(str),
+        amount=numbers
+        | st.integers(1, 20_000).map(lambda cents: f"{cents // 100}.{cents % 100:02d}")
+        | st.decimals(0, 200, places=3).map(str),
         reason=st.text(max_size=300),
         confirmed=st.sampled_from([None, "on", "", "True", "false", "0", "yes"]) | st.just("on"),
         signed=st.booleans() | st.just(True),
@@ -106,7 +109,7 @@ def test_refund_form_takes_any_input_without_error_or_stray_change(accepton, pro
         assert signed
         requests, reserved, remote = after
         assert requests == before[0] + 1
-        asked = forms.IntegerField().clean(amount)
+        asked = to_minor(forms.DecimalField().clean(amount), "usd")
         assert reserved - before[1] == remote - before[2] == asked
         seen["refunded"] += 1
 
