@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from django_accepton.models import Charge, Plan, Verification
-from django_accepton.money import describe_promo, format_money
+from django_accepton.money import describe_promo, format_money, to_minor
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +30,29 @@ PLANS = reverse("admin:django_accepton_plan_changelist")
 )
 def test_minor_units_read_as_money(amount, currency, text):
     assert format_money(amount, currency) == text
+
+
+@pytest.mark.parametrize(
+    ("typed", "currency", "minor"),
+    [
+        ("45.5", "usd", 4550),
+        ("45.00", "usd", 4500),
+        ("1250", "jpy", 1250),
+        ("1.234", "kwd", 1234),
+        ("0", "usd", 0),
+    ],
+)
+def test_money_typed_in_major_units_is_kept_in_minor_units(typed, currency, minor):
+    assert to_minor(Decimal(typed), currency) == minor
+
+
+@pytest.mark.parametrize(
+    ("typed", "currency"),
+    [("45.005", "usd"), ("1250.5", "jpy"), ("1.2345", "kwd"), ("NaN", "usd"), ("Infinity", "eur")],
+)
+def test_money_with_more_decimals_than_its_currency_is_no_amount(typed, currency):
+    with pytest.raises(ValueError):
+        to_minor(Decimal(typed), currency)
 
 
 def test_money_follows_the_active_locale(settings):
