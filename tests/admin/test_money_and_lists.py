@@ -51,7 +51,7 @@ def test_money_typed_in_major_units_is_kept_in_minor_units(typed, currency, mino
     [("45.005", "usd"), ("1250.5", "jpy"), ("1.2345", "kwd"), ("NaN", "usd"), ("Infinity", "eur")],
 )
 def test_money_with_more_decimals_than_its_currency_is_no_amount(typed, currency):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"decimal places|not an amount"):
         to_minor(Decimal(typed), currency)
 
 
