@@ -182,11 +182,11 @@ def test_promo_codes_and_plans_changed_or_deleted_are_announced_once(accepton, h
 def test_an_admin_refund_is_announced_once(accepton, heard, admin_client):
     charge = verified_charge(accepton, 5000)
     url = reverse("admin:django_accepton_charge_refund", args=[quote(charge.pk)])
-    confirm = admin_client.post(url, {"amount": 2000})
+    confirm = admin_client.post(url, {"amount": "20.00"})
     admin_client.post(
         url,
         {
-            "amount": 2000,
+            "amount": "20.00",
             "confirmed": "on",
             "confirmation": confirm.context["confirmation"],
         },
