@@ -33,7 +33,7 @@ database's errors: a page the database refuses is the caller's to retry row by r
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -177,28 +177,27 @@ def _postgresql(
     connection: Any, head: str, tail: str, width: int, values: list[tuple[Any, ...]]
 ) -> None:
     per_statement = max(1, MAX_PARAMETERS // width)
+    placeholders: Callable[[int], str]
     if connection.features.uses_server_side_binding:
         # Django's own cursor binds on the server then (the server_side_binding option), and
         # its query log can only write out %s statements.
         one = "(" + ", ".join(["%s"] * width) + ")"
-        with connection.cursor() as cursor:
-            for start in range(0, len(values), per_statement):
-                chunk = values[start : start + per_statement]
-                params = [value for row in chunk for value in row]
-                cursor.execute(head + ", ".join([one] * len(chunk)) + tail, params)
-        return
-    connection.ensure_connection()
-    raw = psycopg.RawCursor(connection.connection)
-    cursor = (
-        connection.make_debug_cursor(raw)
-        if connection.queries_logged
-        else connection.make_cursor(raw)
-    )
+        cursor = connection.cursor()
+        placeholders = lambda rows: ", ".join([one] * rows)  # noqa: E731
+    else:
+        connection.ensure_connection()
+        raw = psycopg.RawCursor(connection.connection)
+        cursor = (
+            connection.make_debug_cursor(raw)
+            if connection.queries_logged
+            else connection.make_cursor(raw)
+        )
+        placeholders = functools.partial(_numbered, width)
     with cursor:
         for start in range(0, len(values), per_statement):
             chunk = values[start : start + per_statement]
             params = [value for row in chunk for value in row]
-            cursor.execute(head + _numbered(width, len(chunk)) + tail, params)
+            cursor.execute(head + placeholders(len(chunk)) + tail, params)
 
 
 @functools.lru_cache(maxsize=64)

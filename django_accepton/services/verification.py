@@ -504,11 +504,7 @@ def _sold_at_once(
     now = timezone.now()
     verdict: dict[str, Any] = {
         **charges.mirrored_values(remote, token.environment, now),
-        "reason": Reason.OK,
-        "verification": Verification.VERIFIED,
-        "verified_at": now,
-        "sale_key": sale_key(token),
-        "promo_code": cleaning.clean_text(promo_code or "")[:255],
+        **_sale_columns(sale_key(token), promo_code, now),
         "last_attempt_at": now,
     }
     try:
@@ -562,6 +558,17 @@ def _sold(sale: str, charge_id: str) -> bool:
     )
 
 
+def _sale_columns(sale: str | None, promo_code: str | None, now: datetime) -> dict[str, Any]:
+    """The charge's columns that say "paid", as both ways of writing a sale write them."""
+    return {
+        "reason": Reason.OK,
+        "verification": Verification.VERIFIED,
+        "verified_at": now,
+        "sale_key": sale,
+        "promo_code": cleaning.clean_text(promo_code or "")[:255],
+    }
+
+
 def _record_sale(
     charge: Charge,
     token: TransactionToken,
@@ -574,11 +581,8 @@ def _record_sale(
     verified, its sale recorded, the token consumed. A concurrent verified charge for the same
     sale, through another token, makes the unique sale key refuse this one: it is then
     ``order_already_paid``, and nothing of the sale is written."""
-    charge.reason = Reason.OK
-    charge.verification = Verification.VERIFIED
-    charge.verified_at = now
-    charge.sale_key = sale
-    charge.promo_code = cleaning.clean_text(promo_code or "")[:255]
+    for name, value in _sale_columns(sale, promo_code, now).items():
+        setattr(charge, name, value)
     charge.subscription = subscription
     # A savepoint only where the sale key may refuse the row: the verdict's transaction goes on.
     guard = transaction.atomic() if sale else nullcontext()
