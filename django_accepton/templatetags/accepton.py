@@ -51,9 +51,9 @@ def _additional_fields(value: str | list[str] | tuple[str, ...], tag: str) -> st
 
 def _mint(product: Any, request: Any) -> TransactionToken:
     # Only a catalogue product's token is the shopper's own (and only it starts a session).
-    sold_once = describe_product(product).sold_once
+    info = describe_product(product)  # once: mint_token takes it as it is
     user = getattr(request, "user", None)
-    return mint_token(product, shopper="" if sold_once else _shopper(request), user=user)
+    return mint_token(info, shopper="" if info.sold_once else _shopper(request), user=user)
 
 
 SHOPPER_KEY = "django_accepton_shopper"
@@ -150,15 +150,17 @@ def _render(
         "additional_fields": fields,
         # The in-page script reads its values from a JSON element, never from its own text.
         "in_page_id": f"accepton-in-page-{token.pk}",
-        "in_page": {
+        "in_page": {},
+    }
+    if verify_in_page:
+        form_context["in_page"] = {
             "callback": callback_name,
             "storeCallback": success_callback,
             "redirectUri": redirect_uri,
             "verifyUrl": _path("accepton:verify"),
-            "csrfToken": csrf_token(request) if (verify_in_page and request) else "",
+            "csrfToken": csrf_token(request) if request else "",
             "token": token.pk,
-        },
-    }
+        }
     return SafeString(render_to_string("django_accepton/form.html", form_context, request=request))
 
 
