@@ -358,7 +358,7 @@ def sync_case(
     empty_mirrors()
     before = sandbox.api_requests()
     argv = [sys.executable, "-m", "benchmarks.sync_case", mode]
-    if mode.startswith("limit"):
+    if mode.startswith(("limit", "floor")):
         argv += [str(pages), environment]
     # The per-object baseline of 100,000 takes minutes; anything much slower is stuck.
     output = run_json(argv, timeout=300 + count / 40, what=f"the {mode} sync of {count:,}")
@@ -411,14 +411,20 @@ def bench_sync(sandbox: Sandbox, report: Report, sizes: tuple[int, ...], folder:
         pages.mkdir()
         try:
             fetched = fetch_pages(pages)
-            log(f"sync of {count:,}: raw limit (commit per page, one transaction), app, per object")
+            log(
+                f"sync of {count:,}: raw limit (commit per page, one transaction), the sync's "
+                "statements raw, app, per object"
+            )
             limit = sync_case(sandbox, "limit_per_page", count, pages, environment)
             whole = sync_case(sandbox, "limit_one_transaction", count, pages, environment)
+            floor = sync_case(sandbox, "floor_per_page", count, pages, environment)
         finally:
             shutil.rmtree(pages, ignore_errors=True)
         app = sync_case(sandbox, "bulk", count, pages, environment)
         single = sync_case(sandbox, "per_object", count, pages, environment)
-        rows = sync_rows(count, fetched, limit, whole, app, single)
+        rows = sync_rows(
+            count, fetched, {"limit": limit, "whole": whole, "floor": floor}, app, single
+        )
         grown[count] = growth_mib(app)
         section = rows[0].section
         rows.append(
@@ -440,16 +446,17 @@ def bench_sync(sandbox: Sandbox, report: Report, sizes: tuple[int, ...], folder:
 def sync_rows(
     count: int,
     fetched: int,
-    limit: dict[str, Any],
-    whole: dict[str, Any],
+    raw: dict[str, dict[str, Any]],
     app: dict[str, Any],
     single: dict[str, Any],
 ) -> list[Row]:
     section = f"Sync, {count:,} subscriptions"
     pages = math.ceil(count / 100)
+    limit, whole, floor = raw["limit"], raw["whole"], raw["floor"]
     app_rate = count / without_api(app)
     limit_rate = count / limit["seconds"]
     whole_rate = count / whole["seconds"]
+    floor_rate = count / floor["seconds"]
     single_rate = count / without_api(single)
     steady, first = typical(app["per_page"]), app["per_page"][0]
     single_steady = typical(single["per_page"])
@@ -476,6 +483,14 @@ def sync_rows(
             number(app_rate),
             f"raw limit: {number(whole_rate)} ({whole['seconds']:.2f} s)",
             f"{app_rate / whole_rate:.2f} of the limit",
+        ),
+        Row(
+            section,
+            "objects/s without API time: app sync vs the sync's own statements, raw",
+            number(app_rate),
+            f"the read, the upsert and the lease, a commit per page: {number(floor_rate)} "
+            f"({floor['seconds']:.2f} s; {floor_rate / limit_rate:.2f} of the raw limit)",
+            f"{app_rate / floor_rate:.2f} of the floor",
         ),
         Row(
             section,

@@ -13,6 +13,12 @@ memory before and at its peak.
   so no HTTP), decoded, turned into row tuples and upserted with the database's own driver
   (psycopg, or sqlite3), one ``INSERT ... ON CONFLICT (id) DO UPDATE`` per page, committed
   after each page or once at the end.
+- ``floor_per_page`` is the same, with what the app's sync must send besides, raw: each page's
+  rows read first (``SELECT id, raw`` of the page's keys, outside the transaction, as the app
+  reads them to tell new, changed and unchanged rows apart), then in one transaction the
+  upsert and the renewal of the run's lease (an ``UPDATE`` of its state row, which this mode
+  creates before the clock starts and frees at the end). The app's time over this one is what
+  its Python costs; this one's over ``limit_per_page`` is what the sync's rules cost.
 
 How the Django modes count what reaches the database (``Counts``): every statement Django
 executes passes through ``connection.execute_wrapper``; savepoint statements and SQLite's
@@ -41,6 +47,7 @@ from typing import Any
 
 STATUS = Path("/proc/self/status")
 TABLE = "django_accepton_subscription"
+STATE = "django_accepton_syncstate"
 # The columns the app's sync writes (subscriptions.MIRRORED_FIELDS, plan as plan_id, with the
 # key and the environment); on a conflict all but the key and the environment are updated, as
 # the app's bulk upsert does.
@@ -262,6 +269,21 @@ def row_tuples(page: bytes, environment: str, now: Any) -> list[tuple[Any, ...]]
     return rows
 
 
+def existing_rows(connection: Any, vendor: str, keys: list[str]) -> list[tuple[Any, ...]]:
+    """The page's rows as the app reads them before writing, key and JSON, in autocommit (the
+    sqlite3 module opens a transaction for a write only)."""
+    if vendor == "postgresql":
+        sql = f"SELECT id, raw FROM {TABLE} WHERE id = ANY(%s)"  # noqa: S608
+        connection.autocommit = True
+        try:
+            return list(connection.execute(sql, [keys]).fetchall())
+        finally:
+            connection.autocommit = False
+    marks = ", ".join(["?"] * len(keys))
+    sql = f"SELECT id, raw FROM {TABLE} WHERE id IN ({marks})"  # noqa: S608
+    return list(connection.execute(sql, keys).fetchall())
+
+
 def upsert_sql(count: int, placeholder: str) -> str:
     row = "(" + ", ".join([placeholder] * len(COLUMNS)) + ")"
     assignments = ", ".join(f"{name} = excluded.{name}" for name in UPDATED)
@@ -275,7 +297,8 @@ def upsert_sql(count: int, placeholder: str) -> str:
 def limit_case(mode: str, pages_dir: str, environment: str) -> dict[str, Any]:
     url = os.environ["BENCH_DATABASE_URL"]
     pages = [path.read_bytes() for path in sorted(Path(pages_dir).glob("*.json"))]
-    per_page = mode == "limit_per_page"
+    per_page = mode in ("limit_per_page", "floor_per_page")
+    floor = mode == "floor_per_page"
     statements: dict[int, str] = {}
     if url.startswith("sqlite"):
         import sqlite3
@@ -290,6 +313,15 @@ def limit_case(mode: str, pages_dir: str, environment: str) -> dict[str, Any]:
         connection = psycopg.connect(url)
         placeholder, vendor = "%s", "postgresql"
         now = datetime.now(UTC)
+    state = (environment, "floor")
+    if floor:
+        connection.execute(
+            f"INSERT INTO {STATE} (resource, environment, last_result, last_error, lock_token, "  # noqa: S608
+            f"lock_expires_at) VALUES ('subscriptions', {placeholder}, '{{}}', '', "
+            f"{placeholder}, {placeholder})",
+            [*state, now],
+        )
+        connection.commit()
     objects = round_trips = commits = 0
     gc.collect()
     reset_peak()
@@ -298,12 +330,23 @@ def limit_case(mode: str, pages_dir: str, environment: str) -> dict[str, Any]:
         started = time.perf_counter()
         for page in pages:
             rows = row_tuples(page, environment, now)
+            if rows and floor:
+                existing_rows(connection, vendor, [row[0] for row in rows])
+                round_trips += 1
             if rows:
                 sql = statements.get(len(rows)) or statements.setdefault(
                     len(rows), upsert_sql(len(rows), placeholder)
                 )
                 connection.execute(sql, [value for row in rows for value in row])
                 objects += len(rows)
+                round_trips += 1
+            if rows and floor:
+                connection.execute(
+                    f"UPDATE {STATE} SET lock_expires_at = {placeholder} "  # noqa: S608
+                    f"WHERE resource = 'subscriptions' AND environment = {placeholder} "
+                    f"AND lock_token = {placeholder}",
+                    [now, *state],
+                )
                 round_trips += 1
             if per_page and rows:
                 connection.commit()
@@ -312,6 +355,9 @@ def limit_case(mode: str, pages_dir: str, environment: str) -> dict[str, Any]:
             connection.commit()
             commits += 1
         seconds = time.perf_counter() - started
+        if floor:
+            connection.execute(f"DELETE FROM {STATE}")  # noqa: S608 - the app's runs take it
+            connection.commit()
     finally:
         connection.close()
     # Each transaction also costs its BEGIN (a round trip on PostgreSQL, a call on SQLite).
@@ -332,7 +378,7 @@ def limit_case(mode: str, pages_dir: str, environment: str) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     mode = argv[0]
-    if mode in ("limit_per_page", "limit_one_transaction"):
+    if mode in ("limit_per_page", "limit_one_transaction", "floor_per_page"):
         result = limit_case(mode, argv[1], argv[2] if len(argv) > 2 else "sandbox")
     elif mode in ("bulk", "per_object"):
         result = django_case(mode)
