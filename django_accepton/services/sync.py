@@ -534,11 +534,15 @@ def _first_charge_day(client: AcceptOn) -> date:
 
 def _existing(spec: _Spec, environment: str, keys: Sequence[str]) -> dict[str, tuple[Any, ...]]:
     """``key -> (raw, deleted_at)`` of the rows this page already has, in one query."""
-    rows = spec.model._default_manager.filter(**{f"{spec.key_field}__in": keys}).order_by()
-    if spec.key_field != "id":
-        rows = rows.filter(environment=environment)
     tracked = ("deleted_at",) if spec.retrieve is not None else ()
-    return {row[0]: row[1:] for row in rows.values_list(spec.key_field, "raw", *tracked)}
+    rows = upsert.read_rows(
+        spec.model,
+        spec.key_field,
+        keys,
+        ("raw", *tracked),
+        environment=environment if spec.key_field != "id" else None,
+    )
+    return {row[0]: row[1:] for row in rows}
 
 
 class _Refused(Exception):

@@ -121,6 +121,61 @@ def test_the_fast_upsert_writes_what_bulk_create_writes(seeded: Any, resource: s
     assert not differences
 
 
+def values_list_of(spec: Any, keys: list[str], fields: tuple[str, ...], env: Any) -> list[Any]:
+    rows = spec.model._default_manager.filter(**{f"{spec.key_field}__in": keys})
+    if env is not None:
+        rows = rows.filter(environment=env)
+    return sorted(rows.values_list(spec.key_field, *fields), key=lambda row: row[0])
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_the_page_read_returns_what_values_list_returns(seeded: Any, resource: str) -> None:
+    """The rows a page already has, read by one statement, converted as the ORM converts them:
+    the JSON decoded (cleaned of what the database refused), the deletion moment aware."""
+    spec = sync_service.SPECS[resource]
+    remote = fresh_page(resource)
+    write_page(resource, remote)
+    keys = [spec.key(item) for item in remote]
+    stored = spec.model._default_manager.filter(**{f"{spec.key_field}__in": keys[:3]})
+    stored.update(raw={"nested": {"list": [1, 2.5, None, "ü"]}, "flag": True})
+    gone = timezone.now() - timedelta(days=1)
+    fields: tuple[str, ...] = ("raw",)
+    if any(field.name == "deleted_at" for field in spec.model._meta.fields):
+        spec.model._default_manager.filter(**{f"{spec.key_field}__in": keys[3:5]}).update(
+            deleted_at=gone
+        )
+        fields += ("deleted_at",)
+    asked = [*keys, "not_mirrored_here"]
+    env = "sandbox" if spec.key_field != "id" else None
+
+    read = sorted(upsert.read_rows(spec.model, spec.key_field, asked, fields, environment=env))
+
+    assert read == values_list_of(spec, asked, fields, env)
+    assert len(read) == len(keys)
+    by_key = {row[0]: row for row in read}
+    assert by_key[keys[0]][1] == {"nested": {"list": [1, 2.5, None, "ü"]}, "flag": True}
+    if "deleted_at" in fields:
+        assert sum(row[2] == gone for row in read) == 2
+    # Another environment's rows are not this one's.
+    if env is not None:
+        assert not upsert.read_rows(spec.model, spec.key_field, asked, fields, environment="live")
+
+
+def test_the_page_read_is_one_query_and_keeps_the_portable_path(seeded: Any, monkeypatch) -> None:
+    spec = sync_service.SPECS["subscriptions"]
+    remote = fresh_page("subscriptions")
+    write_page("subscriptions", remote)
+    keys = [spec.key(item) for item in remote]
+
+    with CaptureQueriesContext(connection) as captured:
+        fast = upsert.read_rows(spec.model, spec.key_field, keys, ("raw",))
+    monkeypatch.setattr(upsert, "_WRITERS", {})
+    portable = upsert.read_rows(spec.model, spec.key_field, keys, ("raw",))
+
+    assert len(captured) == 1
+    assert sorted(fast) == sorted(portable) == values_list_of(spec, keys, ("raw",), None)
+
+
 def fresh_page(resource: str) -> list[Any]:
     """Page 1 of ``resource`` read from the sandbox, its mirror emptied."""
     remote = remote_page(resource)
