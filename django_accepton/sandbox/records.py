@@ -76,7 +76,8 @@ class Token:
     def to_json(self) -> JSON:
         data: JSON = {
             "id": self.id,
-            "type": "transaction" if self.plan is None else "recurring",
+            # Every token AcceptOn documents says "transaction"; no document shows an rtx_ one.
+            "type": "transaction",
             "created": iso(self.created),
             "amount": self.amount,
             "application_fee": self.application_fee,

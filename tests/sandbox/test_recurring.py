@@ -77,7 +77,7 @@ def test_recurring_token_is_minted_for_a_plan(accepton_sandbox):
     assert re.fullmatch(r"rtx_[0-9a-f]{32}", token["id"])
     assert token["plan_id"] == plan["id"]
     assert api.get(f"/v1/tokens/{token['id']}").json() == token
-    assert (token["type"], token["amount"], token["description"]) == ("recurring", 1500, "Gold")
+    assert (token["type"], token["amount"], token["description"]) == ("transaction", 1500, "Gold")
 
 
 def test_recurring_token_for_unknown_plan_is_refused(accepton_sandbox):
