@@ -11,9 +11,10 @@ The verdict and the duty to announce it are one write: a charge becomes ``verifi
    the row (``delivery_error``) and the lease given back.
 
 ``redeliver_fulfilments`` (a periodic task in ``BEAT_SCHEDULE`` and a step of ``sync_accepton``)
-delivers again every verified charge whose ``fulfilled_at`` is still empty, until the receivers
-succeed, at most ``MAX_ATTEMPTS`` times: a charge still undelivered then becomes an attention
-item (``undelivered``) for a human, and is not sent again by itself. A charge refunded (or with
+delivers again every verified charge whose ``fulfilled_at`` is still empty a minute after its
+verdict (``REDELIVER_AFTER_SECONDS``), until the receivers succeed, up to ``MAX_ATTEMPTS``
+deliveries in all, the first one included: a charge whose last delivery failed then becomes an
+attention item (``undelivered``) for a human, and is not sent again by itself. A charge refunded (or with
 a refund in flight) before it was delivered is never delivered: the money is going back.
 
 So a receiver can be called more than once for one charge, and must make its effect
@@ -91,7 +92,8 @@ def deliver(charge_id: str, *, charge: Charge | None = None) -> bool:
         Charge.objects.filter(pk=charge_id).update(
             delivery_error=described[:2000], delivery_started_at=None
         )
-        if charge.delivery_attempts + 1 >= MAX_ATTEMPTS:
+        # This delivery is counted already (the lease): the tenth failure is the last one.
+        if charge.delivery_attempts >= MAX_ATTEMPTS:
             _give_up(charge_id)
         return False
     Charge.objects.filter(pk=charge_id, fulfilled_at__isnull=True).update(

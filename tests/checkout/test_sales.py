@@ -329,15 +329,23 @@ def test_a_delivery_that_keeps_failing_is_left_to_a_human(
         charge_id = pay(accepton, token_id).json()["id"]
         with django_capture_on_commit_callbacks(execute=True):
             verify_charge(charge_id, token_id)
-        # The attention signal goes out when its write commits, as every change signal does.
-        with django_capture_on_commit_callbacks(execute=True):
-            for _ in range(fulfilment.MAX_ATTEMPTS + 3):
+        # Every delivery but the last fails with nobody told; the last one's failure is left to
+        # a human (the attention signal goes out when its write commits, as every change
+        # signal does), and nothing is sent after it.
+        for attempt in range(2, fulfilment.MAX_ATTEMPTS + 3):
+            assert Charge.objects.get(pk=charge_id).attention == ""
+            with django_capture_on_commit_callbacks(execute=True):
                 redeliver_fulfilments(older_than=0)
+            sent = min(attempt, fulfilment.MAX_ATTEMPTS)
+            assert Charge.objects.get(pk=charge_id).delivery_attempts == sent
+            if sent == fulfilment.MAX_ATTEMPTS:
+                break
     finally:
         charge_verified.disconnect(dispatch_uid="test-failing")
 
     row = Charge.objects.get(pk=charge_id)
     assert row.delivery_attempts == fulfilment.MAX_ATTEMPTS
+    assert redeliver_fulfilments(older_than=0).as_dict() == {"delivered": 0, "failed": 0}
     assert (row.attention, row.needs_attention, row.is_refundable) == ("undelivered", True, True)
     assert attention_log == [(charge_id, "undelivered")]
 
