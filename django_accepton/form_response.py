@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_plus
 
 from django_accepton.services.verification import InvalidSubmission
 
@@ -36,9 +36,11 @@ def _decode(text: str) -> Any:
         return json.loads(text)
     except (ValueError, RecursionError):
         pass
-    if "%" in text:
-        try:
-            return json.loads(unquote(text))
-        except (ValueError, RecursionError):
-            pass
+    if "%" in text or "+" in text:
+        # Escaped as a URI (spaces as %20), or as a form value (spaces as +, a + as %2B).
+        for unescape in (unquote, unquote_plus):
+            try:
+                return json.loads(unescape(text))
+            except (ValueError, RecursionError):
+                pass
     raise InvalidSubmission("The 'response' field is not valid JSON.")

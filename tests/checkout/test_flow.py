@@ -70,14 +70,17 @@ def test_callback_then_redirect_fulfils_once_and_both_show_success(
     assert Charge.objects.filter(verification=Verification.VERIFIED).count() == 1
 
 
-def test_uri_escaped_response_is_read(accepton, client):
-    from urllib.parse import quote
+@pytest.mark.parametrize("escape", ["quote", "quote_plus"])
+def test_uri_escaped_response_is_read(accepton, client, escape):
+    """ "URI-escaped JSON", with spaces as %20 or as + (as HTML forms and quote_plus write
+    them): the charge is read either way."""
+    import urllib.parse
 
     token_id = token_in(render_form(PRODUCT))
     charge = pay(accepton, token_id).json()
-    answer = client.post(
-        f"{reverse('accepton:return')}?token={token_id}", {"response": quote(json.dumps(charge))}
-    )
+    escaped = getattr(urllib.parse, escape)(json.dumps(charge))
+    assert "+" in escaped or escape == "quote"
+    answer = client.post(f"{reverse('accepton:return')}?token={token_id}", {"response": escaped})
     assert answer.status_code == 302
     assert Charge.objects.get(pk=charge["id"]).verification == Verification.VERIFIED
 
