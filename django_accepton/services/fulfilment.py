@@ -14,8 +14,9 @@ The verdict and the duty to announce it are one write: a charge becomes ``verifi
 delivers again every verified charge whose ``fulfilled_at`` is still empty a minute after its
 verdict (``REDELIVER_AFTER_SECONDS``), until the receivers succeed, up to ``MAX_ATTEMPTS``
 deliveries in all, the first one included: a charge whose last delivery failed then becomes an
-attention item (``undelivered``) for a human, and is not sent again by itself. A charge refunded (or with
-a refund in flight) before it was delivered is never delivered: the money is going back.
+attention item (``undelivered``) for a human, and is not sent again by itself. A charge
+refunded (or with a refund in flight) before it was delivered is never delivered: the money is
+going back.
 
 So a receiver can be called more than once for one charge, and must make its effect
 once: a conditional update (``Order.objects.filter(pk=…, paid_at__isnull=True).update(…)``), or a
