@@ -125,14 +125,19 @@ def read_rows(
         if environment is not None:
             rows = rows.filter(environment=environment)
         return list(rows.order_by().values_list(key_field, *fields))
-    selected: list[Any] = [model._meta.get_field(name) for name in (key_field, *fields)]
+    selected: list[Any] = [
+        model._meta.pk if name == "pk" else model._meta.get_field(name)
+        for name in (key_field, *fields)
+    ]
     quote = connection.ops.quote_name
     key = quote(selected[0].column)
+    # Prepared as the ORM prepares a lookup's values (a number asked of a text key is text).
+    values = [selected[0].get_db_prep_value(value, connection) for value in keys]
     params: list[Any]
     if connection.vendor == "postgresql":
-        where, params = f"{key} = ANY(%s)", [list(keys)]
+        where, params = f"{key} = ANY(%s)", [values]
     else:
-        where, params = f"{key} IN ({', '.join(['%s'] * len(keys))})", list(keys)
+        where, params = f"{key} IN ({', '.join(['%s'] * len(values))})", values
     if environment is not None:
         where += f" AND {_column(connection, model, 'environment')} = %s"
         params.append(environment)

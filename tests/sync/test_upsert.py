@@ -176,6 +176,18 @@ def test_the_page_read_is_one_query_and_keeps_the_portable_path(seeded: Any, mon
     assert sorted(fast) == sorted(portable) == values_list_of(spec, keys, ("raw",), None)
 
 
+def test_the_page_read_takes_what_values_list_takes() -> None:
+    """"pk" for the key, and a key given as a number for a text column, as the ORM takes them."""
+    Plan.objects.create(
+        id="123", environment="sandbox", name="p", amount=1, currency="usd", period_unit="month"
+    )
+    Plan.objects.filter(pk="123").update(raw={"a": 1})
+
+    assert upsert.read_rows(Plan, "pk", ["123"], ("raw",)) == [("123", {"a": 1})]
+    assert upsert.read_rows(Plan, "id", [123], ("raw",)) == [("123", {"a": 1})]
+    assert list(Plan.objects.filter(id__in=[123]).values_list("pk", "raw")) == [("123", {"a": 1})]
+
+
 def fresh_page(resource: str) -> list[Any]:
     """Page 1 of ``resource`` read from the sandbox, its mirror emptied."""
     remote = remote_page(resource)
