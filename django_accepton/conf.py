@@ -8,6 +8,7 @@ their change at once (the cache is dropped on ``setting_changed``).
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +21,9 @@ from django.dispatch import receiver
 from django_accepton.client.secret import Secret
 
 KNOWN_ENVIRONMENTS = ("production", "staging", "sandbox")
+
+# What import_string can import: a module path and a name in it.
+DOTTED_PATH_RE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 
 DEFAULTS: dict[str, Any] = {
     "ENVIRONMENT": None,
@@ -116,6 +120,14 @@ class _Reader:
             return None
         if not isinstance(value, str) or "\x00" in value:
             self.fail(check, name, "a string")
+            return None
+        return value
+
+    def dotted(self, name: str, check: str) -> str | None:
+        """A dotted path to import (``package.module.name``), or ``None`` when unset."""
+        value = self.text(name, check)
+        if value is not None and not DOTTED_PATH_RE.fullmatch(value):
+            self.fail(check, name, "a dotted path such as myshop.accepton.describe")
             return None
         return value
 
@@ -246,13 +258,13 @@ def get_settings() -> AcceptOnSettings:
         failure_url=read.text("FAILURE_URL", "accepton.E015", optional=False) or "",
         pending_url=read.text("PENDING_URL", "accepton.E015", optional=False) or "",
         token_cache_ttl=read.integer("TOKEN_CACHE_TTL", "accepton.E016", minimum=0),
-        product_adapter=read.text("PRODUCT_ADAPTER", "accepton.E017"),
+        product_adapter=read.dotted("PRODUCT_ADAPTER", "accepton.E017"),
         accept_promo_codes=read.flag("ACCEPT_PROMO_CODES", "accepton.E018"),
         pending_reverify_after=read.integer("PENDING_REVERIFY_AFTER", "accepton.E016", minimum=0),
         max_response_bytes=read.integer("MAX_RESPONSE_BYTES", "accepton.E016", minimum=1024),
         promo_percent_scale=read.choice("PROMO_PERCENT_SCALE", "accepton.E019", PERCENT_SCALES)
         or "fraction",
-        recurring_token_maker=read.text("RECURRING_TOKEN_MAKER", "accepton.E017"),
+        recurring_token_maker=read.dotted("RECURRING_TOKEN_MAKER", "accepton.E017"),
         sandbox_dialect=read.choice("SANDBOX_DIALECT", "accepton.E020", SANDBOX_DIALECTS),
         refund_unfulfilled=read.flag("REFUND_UNFULFILLED", "accepton.E018"),
         allow_insecure_base_url=read.flag("ALLOW_INSECURE_BASE_URL", "accepton.E018"),
