@@ -43,8 +43,9 @@ from django_accepton.services.verification import (
 )
 
 # A sync that failed on AcceptOn's side (after the client's own retries) is tried again later,
-# up to three times, 30 s, 60 s and 120 s on. SyncAlreadyRunning never gets that far: it is
-# answered with "skipped". A run that lost its lease to another is over: no retry.
+# up to three times, at most 30 s, 60 s and 120 s on (Celery's backoff, jittered).
+# SyncAlreadyRunning never gets that far: it is answered with "skipped". A run that lost its
+# lease to another is over: no retry.
 RETRY_ON = (SyncError,)
 NO_RETRY_ON = (SyncLockLost,)
 SYNC_RETRY: dict[str, Any] = {
