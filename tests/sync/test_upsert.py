@@ -177,7 +177,7 @@ def test_the_page_read_is_one_query_and_keeps_the_portable_path(seeded: Any, mon
 
 
 def test_the_page_read_takes_what_values_list_takes() -> None:
-    """"pk" for the key, and a key given as a number for a text column, as the ORM takes them."""
+    """The key named "pk", and keys given as numbers for a text column, as the ORM takes them."""
     Plan.objects.create(
         id="123", environment="sandbox", name="p", amount=1, currency="usd", period_unit="month"
     )
