@@ -79,6 +79,8 @@ class AcceptOn:
         self.environment = environment
         self.base_url = base_url.rstrip("/")
         self.recurring_prefix = recurring_prefix.rstrip("/")
+        # Prefixes whose plan list answered: a 404 under one of them is about the object.
+        self._serving: set[str] = set()
         self._masked_key = secret.masked
         self.transport = self.transport_class(
             secret,
@@ -122,8 +124,10 @@ class AcceptOn:
         about the object asked for) or no prefix does.
 
         A prefix is served when its plan list answers; that costs one call per prefix tried,
-        once per client.
+        once per client: a prefix seen to serve is not asked again.
         """
+        if failed == self.recurring_prefix and failed in self._serving:
+            return None
         if failed != self.recurring_prefix or self._serves(failed):
             return None if failed == self.recurring_prefix else self.recurring_prefix
         for prefix in self.recurring_prefixes:
@@ -139,6 +143,7 @@ class AcceptOn:
             if exc.http_status == 404:
                 return False
             raise
+        self._serving.add(prefix)
         return True
 
     def ping(self) -> bool:

@@ -235,6 +235,31 @@ def test_list_plans_as_a_bare_array(client: AcceptOn, mocked: responses.Requests
     assert isinstance(page.data[0], Plan)
 
 
+def test_a_prefix_seen_to_serve_is_asked_once(
+    client: AcceptOn, mocked: responses.RequestsMock
+) -> None:
+    """Unknown plans under the prefix that serves them: the first 404 checks the plan list,
+    the next ones are taken at their word."""
+    from django_accepton.client import NotFoundError
+
+    missing = {"error": {"type": "invalid_request_error", "message": "not found"}}
+    for number in range(3):
+        mocked.get(f"{BASE_URL}/v1/recurring/plans/pln_{number}", status=404, json=missing)
+    mocked.get(f"{BASE_URL}/v1/recurring/plans", json=payloads.listing([payloads.PLAN]))
+
+    for number in range(3):
+        with pytest.raises(NotFoundError):
+            client.plans.retrieve(f"pln_{number}")
+
+    assert [path_of(call.request) for call in mocked.calls] == [
+        "/v1/recurring/plans/pln_0",
+        "/v1/recurring/plans",
+        "/v1/recurring/plans/pln_1",
+        "/v1/recurring/plans/pln_2",
+    ]
+    assert client.recurring_prefix == "/v1/recurring"
+
+
 def test_recurring_prefix_can_be_the_plain_v1(mocked: responses.RequestsMock) -> None:
     client = AcceptOn(SECRET_KEY, environment="sandbox", base_url=BASE_URL, recurring_prefix="/v1/")
     mocked.get(f"{BASE_URL}/v1/plans/pln_1", json=payloads.PLAN)
