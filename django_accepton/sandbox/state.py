@@ -184,6 +184,10 @@ class SandboxState:
             token_id, card_number, exp_month, exp_year, cvc, email, promo_code, metadata
         )
 
+    def set_charge_status(self, charge_id: str, status: object) -> JSON:
+        """A charge's processor status moving on (a test control; see ``Charges``)."""
+        return self._charges.set_charge_status(charge_id, status)
+
     def set_charge_override(
         self,
         *,

@@ -14,7 +14,9 @@ lists open items with the "Needs attention" filter and offers their refund.
 ``REFUND_UNFULFILLED`` (off by default) makes :func:`refund_unfulfilled` refund every open item
 in full, from the periodic task and ``sync_accepton``, once it is an hour old (time for a human
 to fulfil it by hand and settle it instead). Payments of a plan's recurring token are left to a
-human: refunding one leaves the subscription AcceptOn made billing. It is idempotent: a refund
+human: refunding one leaves the subscription AcceptOn made billing. So are charges refused for a
+status no document calls a success (``not_paid``): whether they took money at all is a human's
+to find out. It is idempotent: a refund
 reserves its amount on the charge first, so a second run finds nothing left to refund; a refund
 whose outcome is unknown stays reserved and is never sent again (see
 :mod:`django_accepton.services.refunds`).
@@ -40,8 +42,12 @@ logger = logging.getLogger(__name__)
 # How old an open item is before REFUND_UNFULFILLED gives its money back.
 AUTO_REFUND_AFTER = timedelta(hours=1)
 
+# A charge whose status stayed one the documents do not call a success: no document says
+# whether money was taken, so a human looks (it is not refunded automatically either).
+UNCONFIRMED = "not_paid"
+
 # The refusals where AcceptOn may have taken money for something the store will not deliver.
-# (not_paid and refunded are refusals with no money held; unknown_charge has no charge.)
+# (refunded is a refusal with no money held; unknown_charge has no charge.)
 MONEY_TAKEN = frozenset(
     {
         "amount_mismatch",
@@ -59,7 +65,9 @@ def flag(charge: Charge, remote: RemoteCharge, reason: str) -> bool:
     """Inside the transaction that refuses ``charge``: mark it an attention item when AcceptOn
     holds its money, and have ``charge_needs_attention`` sent once that commits. The caller
     saves the row."""
-    if reason not in MONEY_TAKEN or not remote.is_paid or remote.refunded:
+    if remote.refunded:
+        return False
+    if reason != UNCONFIRMED and (reason not in MONEY_TAKEN or not remote.is_paid):
         return False
     charge.attention = reason
     charge.attention_resolved_at = None
@@ -112,7 +120,7 @@ def refund_unfulfilled() -> AutoRefundResult:
         return result
     for charge in open_items(older_than=AUTO_REFUND_AFTER):
         left = charge.refundable_amount
-        if left <= 0 or charge.refunded or charge.recurring:
+        if left <= 0 or charge.refunded or charge.recurring or charge.attention == UNCONFIRMED:
             result.skipped += 1
             continue
         try:

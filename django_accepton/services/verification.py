@@ -36,6 +36,13 @@ and linked to no other, chosen by billing or creation time where AcceptOn sends 
 by the typed email alone (see :func:`django_accepton.services.recurring.choose`); a renewal is
 ``not_a_first_payment``, an ambiguous payment waits and is then ``subscription_undecided``. The
 claim is the same for both.
+
+A charge whose status is not one the documents call a success (``paid``, ``completed``;
+``succeeded`` as AcceptOn's clients read it) is held: its claim stays pending
+(``status_unconfirmed``, the customer sees the pending page) and is looked at again, so a
+processor's status that becomes a success is a sale; one that does not is refused
+(``not_paid``) and left to a human as an attention item, since no document names a failure
+status and money may have been taken.
 """
 
 from __future__ import annotations
@@ -96,6 +103,9 @@ class Reason(StrEnum):
     # Still pending: the payer has more payments waiting for a subscription than untimed
     # subscriptions they could have started (see services.recurring.choose).
     SUBSCRIPTION_AMBIGUOUS = "subscription_ambiguous"
+    # Still pending: AcceptOn reports a status that is not one of the success statuses the
+    # documents show (paid, completed, succeeded); held, and looked at again, then for a human.
+    STATUS_UNCONFIRMED = "status_unconfirmed"
     # Refused after the lookups: still ambiguous. A human decides (an attention item).
     SUBSCRIPTION_UNDECIDED = recurring.UNDECIDED
     TOKEN_ALREADY_FULFILLED = "token_already_fulfilled"  # noqa: S105 - a reason code
@@ -105,7 +115,12 @@ class Reason(StrEnum):
 
 
 PENDING_REASONS = frozenset(
-    {Reason.API_UNAVAILABLE, Reason.SUBSCRIPTION_NOT_VISIBLE, Reason.SUBSCRIPTION_AMBIGUOUS}
+    {
+        Reason.API_UNAVAILABLE,
+        Reason.SUBSCRIPTION_NOT_VISIBLE,
+        Reason.SUBSCRIPTION_AMBIGUOUS,
+        Reason.STATUS_UNCONFIRMED,
+    }
 )
 
 
@@ -401,6 +416,10 @@ def _confirm(
     except AcceptOnError as exc:  # the codes could not be read: judged once they can
         return _stays_pending(charge_id, token, exc)
     discounted = remote.amount if promo_code is not None else None
+    if _judge(remote, token, discounted) is Reason.NOT_PAID and _may_look_again(charge_id):
+        # Not a status the documents call a success, and none they call a failure either
+        # (they name none): held, for AcceptOn to say more (see the note above _UNDECIDED).
+        return _waits(charge_id, token, remote, Reason.STATUS_UNCONFIRMED)
     candidates: list[Any] = []
     undecided = None
     if token.is_recurring and _judge(remote, token, discounted) is Reason.OK:
@@ -414,13 +433,11 @@ def _confirm(
         if choice.undecided == "renewal":
             undecided = Reason.NOT_A_FIRST_PAYMENT
         elif choice.undecided == "unknown_rivals":
-            return _waits_for_subscription(
-                charge_id, token, remote, Reason.SUBSCRIPTION_AMBIGUOUS, looked=False
-            )
+            return _waits(charge_id, token, remote, Reason.SUBSCRIPTION_AMBIGUOUS, looked=False)
         elif choice.undecided:
             waiting, undecided = _UNDECIDED[choice.undecided]
             if _may_look_again(charge_id):
-                return _waits_for_subscription(charge_id, token, remote, waiting)
+                return _waits(charge_id, token, remote, waiting)
 
     if (
         claimed is not None
@@ -614,6 +631,13 @@ def _record_refusal(charge: Charge, remote: RemoteCharge, reason: Reason) -> Non
     charge.save()
 
 
+# A charge whose status is not a documented success (AcceptOn's documents show "paid" and
+# "completed", its clients read "succeeded", and no failure status is documented; its processors
+# are Stripe, PayPal, Braintree, Authorize.net and Amazon) waits as STATUS_UNCONFIRMED while it
+# may look again: the customer sees the pending page, and a status that becomes a success is a
+# sale like any other. Then it is refused as NOT_PAID, and held for a human as an attention item
+# (attention.flag): money may have been taken under a status nobody documented.
+
 # A recurring payment whose subscription could not be chosen: the reason it waits with, and the
 # one it is refused with once it may not look again.
 _UNDECIDED = {
@@ -623,7 +647,8 @@ _UNDECIDED = {
 
 
 def _may_look_again(charge_id: str) -> bool:
-    """Whether a recurring payment whose subscription could not be chosen may wait for
+    """Whether a claim AcceptOn has not said enough about (a recurring payment whose
+    subscription could not be chosen, a status that is not a documented success) may wait for
     another look: until it has had ``SUBSCRIPTION_LOOKUPS`` looks *and* is
     ``SUBSCRIPTION_WAIT`` old. Lookups are counted apart from attempts (a claim that waited out
     an outage still gets every look), and the time keeps a page refreshing every few seconds
@@ -636,7 +661,7 @@ def _may_look_again(charge_id: str) -> bool:
     return bool(young or lookups + 1 < recurring.SUBSCRIPTION_LOOKUPS)
 
 
-def _waits_for_subscription(
+def _waits(
     charge_id: str,
     token: TransactionToken,
     remote: RemoteCharge,

@@ -315,7 +315,7 @@ def test_a_charge_at_another_plans_price_is_refused(
     [
         ({"currency": "eur"}, Reason.CURRENCY_MISMATCH),
         ({"description": "Letter of the month"}, Reason.DESCRIPTION_MISMATCH),
-        ({"status": "failed"}, Reason.NOT_PAID),
+        ({"status": "failed"}, Reason.STATUS_UNCONFIRMED),
         ({"amount": 1400}, Reason.AMOUNT_MISMATCH),
     ],
 )

@@ -20,8 +20,6 @@ PRODUCT = {"amount": 4000, "currency": "usd", "description": "Order 2002"}
         ({"amount": 100}, Reason.AMOUNT_MISMATCH),
         ({"amount": 4001}, Reason.AMOUNT_MISMATCH),
         ({"currency": "eur"}, Reason.CURRENCY_MISMATCH),
-        ({"status": "pending"}, Reason.NOT_PAID),
-        ({"status": "failed"}, Reason.NOT_PAID),
     ],
 )
 def test_charge_that_differs_from_its_token_is_rejected(
@@ -42,6 +40,80 @@ def test_charge_that_differs_from_its_token_is_rejected(
     assert row.reason == reason
     assert TransactionToken.objects.get(pk=token_id).consumed_at is None
     assert signal_log == [("rejected", charge["id"], reason.value)]
+
+
+def out_of_looks(charge_id: str) -> None:
+    """The claim has had every look and waited long enough (see verification._may_look_again)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from django_accepton.services import recurring
+
+    Charge.objects.filter(pk=charge_id).update(
+        lookups=recurring.SUBSCRIPTION_LOOKUPS,
+        claimed_at=timezone.now() - recurring.SUBSCRIPTION_WAIT - timedelta(seconds=1),
+    )
+
+
+@pytest.mark.parametrize("status", ["pending", "failed", "submitted_for_settlement", "Approved"])
+def test_a_status_no_document_calls_a_success_is_held_then_left_to_a_human(
+    accepton, status, signal_log, django_capture_on_commit_callbacks
+):
+    """AcceptOn names only paid and completed (its clients read succeeded), and no failure
+    status: a charge with another one is neither sold nor refused at once. The customer waits
+    on the pending page; then a human looks, with the money's fate unknown."""
+    from django_accepton.signals import charge_needs_attention
+
+    flagged: list[tuple[str, str]] = []
+    charge_needs_attention.connect(
+        lambda sender, charge, reason, **kw: flagged.append((charge.pk, reason)),
+        weak=False,
+        dispatch_uid="test-held",
+    )
+    try:
+        token_id = token_in(render_form(PRODUCT))
+        control(accepton, "charge_overrides", {"status": status})
+        charge_id = pay(accepton, token_id).json()["id"]
+
+        with django_capture_on_commit_callbacks(execute=True):
+            held = verify_charge(charge_id, token_id)
+        assert (held.reason, held.pending, held.paid) == (Reason.STATUS_UNCONFIRMED, True, False)
+        row = Charge.objects.get(pk=charge_id)
+        assert (row.verification, row.reason, row.status) == ("pending", held.reason, status)
+        assert TransactionToken.objects.get(pk=token_id).consumed_at is None
+        assert signal_log == flagged == []
+
+        out_of_looks(charge_id)
+        with django_capture_on_commit_callbacks(execute=True):
+            (refused,) = reverify_pending_charges(older_than=0)
+    finally:
+        charge_needs_attention.disconnect(dispatch_uid="test-held")
+
+    assert refused.reason is Reason.NOT_PAID
+    row = Charge.objects.get(pk=charge_id)
+    assert (row.verification, row.attention, row.needs_attention) == ("rejected", "not_paid", True)
+    assert TransactionToken.objects.get(pk=token_id).consumed_at is None
+    assert signal_log == [("rejected", charge_id, "not_paid")]
+    assert flagged == [(charge_id, "not_paid")]
+
+
+def test_a_held_charge_whose_status_becomes_a_success_is_sold(
+    accepton, signal_log, django_capture_on_commit_callbacks
+):
+    token_id = token_in(render_form(PRODUCT))
+    control(accepton, "charge_overrides", {"status": "submitted_for_settlement"})
+    charge_id = pay(accepton, token_id).json()["id"]
+    assert verify_charge(charge_id, token_id).reason is Reason.STATUS_UNCONFIRMED
+
+    accepton.state.set_charge_status(charge_id, "Paid")
+    with django_capture_on_commit_callbacks(execute=True):
+        (sold,) = reverify_pending_charges(older_than=0)
+
+    assert sold.ok and sold.paid
+    row = Charge.objects.get(pk=charge_id)
+    assert (row.verification, row.status, row.attention) == ("verified", "Paid", "")
+    assert signal_log == [("verified", charge_id, token_id)]
 
 
 def test_paid_charge_replayed_for_a_second_order_is_rejected(

@@ -184,12 +184,31 @@ def test_money_taken_for_a_refused_charge_is_an_attention_item(accepton, attenti
 
 def test_a_refused_charge_that_took_no_money_needs_no_attention(accepton):
     token_id = token_in(render_form(ORDER))
-    accepton.state.set_charge_override(status="failed")
     charge_id = pay(accepton, token_id).json()["id"]
+    accepton.state.create_refund(charge_id, 4500)  # given back at AcceptOn before the return
 
-    assert verify_charge(charge_id, token_id).reason is Reason.NOT_PAID
+    assert verify_charge(charge_id, token_id).reason is Reason.REFUNDED
     row = Charge.objects.get(pk=charge_id)
     assert (row.attention, row.is_refundable) == ("", False)
+
+
+def test_a_charge_held_for_its_status_is_not_refunded_by_the_policy(accepton, settings):
+    from tests.checkout.test_rejections import out_of_looks
+
+    settings.ACCEPTON = {**settings.ACCEPTON, "REFUND_UNFULFILLED": True}
+    token_id = token_in(render_form(ORDER))
+    accepton.state.set_charge_override(status="settled")
+    charge_id = pay(accepton, token_id).json()["id"]
+    assert verify_charge(charge_id, token_id).reason is Reason.STATUS_UNCONFIRMED
+    out_of_looks(charge_id)
+    assert verify_charge(charge_id, token_id).reason is Reason.NOT_PAID
+    Charge.objects.filter(pk=charge_id).update(claimed_at=timezone.now() - timedelta(hours=2))
+
+    result = refund_unfulfilled()
+
+    assert (result.refunded, result.skipped) == (0, 1)
+    assert not accepton.state.refunds_for_charge(charge_id)
+    assert Charge.objects.get(pk=charge_id).needs_attention
 
 
 def test_the_refund_policy_gives_unfulfilled_money_back_once(accepton, settings):

@@ -140,6 +140,17 @@ class Charges:
                 )
             return account._render(charge)
 
+    def set_charge_status(self, charge_id: str, status: object) -> JSON:
+        """A charge's processor status moving on (a payment settling, say); AcceptOn documents
+        no such change, nor any status but ``paid`` and ``completed``: a test control."""
+        if not isinstance(status, str) or not status:
+            raise bad_request("invalid_status", "The status must be a non-empty string.")
+        account = self._account
+        with account._lock:
+            charge = self.get(charge_id)
+            charge.status = status
+            return account._render(charge)
+
     def set_charge_override(
         self,
         *,
