@@ -110,7 +110,8 @@ def test_a_held_charge_whose_status_becomes_a_success_is_sold(
     with django_capture_on_commit_callbacks(execute=True):
         (sold,) = reverify_pending_charges(older_than=0)
 
-    assert sold.ok and sold.paid
+    assert sold.ok
+    assert sold.paid
     row = Charge.objects.get(pk=charge_id)
     assert (row.verification, row.status, row.attention) == ("verified", "Paid", "")
     assert signal_log == [("verified", charge_id, token_id)]
