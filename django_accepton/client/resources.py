@@ -18,6 +18,8 @@ from . import pricing
 from .pricing import PROMO_TYPES as PROMO_TYPES
 
 PAID_STATUSES = frozenset({"paid", "completed", "succeeded"})
+# A charge's currency when AcceptOn sends none (its Charge object's documented default).
+DEFAULT_CURRENCY = "usd"
 
 T = TypeVar("T")
 
@@ -99,6 +101,8 @@ def _boolean(value: Any, key: str, *, default: bool) -> bool:
         return value
     if isinstance(value, str) and value.lower() in {"true", "false"}:
         return value.lower() == "true"
+    if type(value) is int and value in (0, 1):  # JSON's 0 and 1, as some servers write them
+        return value == 1
     raise ValueError(f"{key!r} is not a boolean: {value!r}")
 
 
@@ -175,7 +179,8 @@ class Charge:
         return cls(
             id=_string(_required(data, "id", "charge"), "id"),
             amount=parse_money(_required(data, "amount", "charge"), "amount"),
-            currency=_string(_required(data, "currency", "charge"), "currency"),
+            # "The currency to charge in ISO format (default: usd)", says the Charge object.
+            currency=_optional_string(data.get("currency"), "currency") or DEFAULT_CURRENCY,
             status=_optional_string(data.get("status"), "status"),
             refunded=_boolean(data.get("refunded"), "refunded", default=False),
             description=_optional_string(data.get("description"), "description"),

@@ -42,6 +42,14 @@ def test_token_with_absent_optional_keys() -> None:
     assert (token.currency, token.application_fee, token.created) == (None, None, None)
 
 
+@pytest.mark.parametrize("sent", [{"currency": None}, {"currency": ""}, {}])
+def test_a_charge_without_a_currency_is_in_the_documented_default(sent: dict[str, Any]) -> None:
+    payload = {key: value for key, value in payloads.CHARGE.items() if key != "currency"}
+    charge = Charge.from_json({**payload, **sent, "refunded": 0})
+    assert (charge.currency, charge.refunded) == ("usd", False)
+    assert Charge.from_json({**payloads.CHARGE, "refunded": 1}).refunded is True
+
+
 def test_charge() -> None:
     charge = Charge.from_json(payloads.CHARGE)
     assert charge.id == "chg_ff6024ab78980de7"
@@ -173,7 +181,8 @@ def test_bad_datetimes_are_rejected(value: Any) -> None:
     [
         ({"amount": 100}, TransactionToken, "no 'id'"),
         ({"id": "chg_1", "currency": "usd"}, Charge, "no 'amount'"),
-        ({"id": "chg_1", "amount": 1}, Charge, "no 'currency'"),
+        ({"id": "chg_1"}, Charge, "no 'amount'"),
+        ({**payloads.CHARGE, "refunded": 2}, Charge, "refunded"),
         ({**payloads.CHARGE, "metadata": "x"}, Charge, "metadata"),
         ({**payloads.SUBSCRIPTION, "plan": None}, Subscription, "no 'plan'"),
         ({**payloads.SUBSCRIPTION, "active": "maybe"}, Subscription, "active"),
