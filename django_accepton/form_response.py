@@ -20,10 +20,15 @@ def charge_id_from_response(text: str | None, *, max_bytes: int) -> str:
     if len(text.encode()) > max_bytes:
         raise InvalidSubmission(f"The 'response' field is larger than {max_bytes} bytes.")
     document = _decode(text)
+    if isinstance(document, str):  # the JSON text of a charge, written as JSON once more
+        document = _decode(document)
     if not isinstance(document, dict):
         raise InvalidSubmission("The 'response' field is not a JSON object.")
-    # The documented shape is the charge itself; the callback's shape nests it under "charge".
+    # The documented shape is the charge itself; the callback's shape nests it under "charge",
+    # "the charge as JSON": an object, or the JSON text of one.
     charge = document.get("charge", document)
+    if isinstance(charge, str):
+        charge = _decode(charge)
     charge_id = charge.get("id") if isinstance(charge, dict) else None
     if not isinstance(charge_id, str):
         raise InvalidSubmission("The 'response' field names no charge id.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -154,3 +155,57 @@ def test_in_page_verification_pays_the_order_even_when_its_route_fails(
 
     assert len([entry for entry in signal_log if entry[0] == "verified"]) == 1
     assert len(posts) == (1 if answer == "server error" else 0)
+
+
+@pytest.mark.parametrize("storing", ["keeps going", "returns false"])
+def test_in_page_verification_reads_a_charge_given_as_json_text(store, page, signal_log, storing):
+    """The form's callback gets "a charge property: the charge as JSON", which may be the
+    JSON text of the charge; and a store callback returning false (AcceptOn's own example
+    does) keeps the customer on the page without keeping the charge from being verified."""
+    posts = _return_posts(page)
+    place_order(page, store, query="?form=in-page")
+    script = page.locator("script.accepton-button")
+    token_id = script.get_attribute("data-token")
+    charge = store.sandbox.state.create_form_charge(
+        token_id, SUCCESS_CARD, 12, 2040, "123", "ann@example.com"
+    )
+    config_id = f"accepton-in-page-{token_id}"
+    if storing == "returns false":
+        # The store's callback, named in the page's configuration as the tag would name it.
+        page.evaluate(
+            """id => {
+                window.storeSaysStay = function () { return false; };
+                var element = document.getElementById(id);
+                var config = JSON.parse(element.textContent);
+                config.storeCallback = "storeSaysStay";
+                element.textContent = JSON.stringify(config);
+            }""",
+            config_id,
+        )
+        page.evaluate(
+            """id => {
+                var script = document.getElementById(id).nextElementSibling;
+                var copy = document.createElement("script");
+                copy.textContent = script.textContent;
+                document.body.appendChild(copy);
+            }""",
+            config_id,
+        )
+    before = page.url
+
+    page.evaluate(
+        "([name, text]) => window[name]({charge: text})",
+        [f"acceptonVerify_{token_id}", json.dumps(charge)],
+    )
+
+    if storing == "returns false":
+        for _ in range(100):
+            if signal_log:
+                break
+            page.wait_for_timeout(100)
+        assert page.url == before
+    else:
+        expect(page.locator("#order-status")).to_have_text("Paid")
+    assert signal_log == [("verified", charge["id"])]
+    assert Charge.objects.get(pk=charge["id"]).verification == Verification.VERIFIED
+    assert posts == []  # verified by the JSON route, not by the fallback's POST

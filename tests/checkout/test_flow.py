@@ -85,6 +85,30 @@ def test_uri_escaped_response_is_read(accepton, client, escape):
     assert Charge.objects.get(pk=charge["id"]).verification == Verification.VERIFIED
 
 
+@pytest.mark.parametrize(
+    "shape",
+    ["charge as JSON text", "callback with the charge as JSON text", "the text escaped"],
+)
+def test_a_charge_given_as_json_text_is_read(accepton, client, shape):
+    """The callback's argument has "a charge property: the charge as JSON", an object or the
+    JSON text of one; a loader that posts it on writes that text as JSON once more."""
+    from urllib.parse import quote
+
+    token_id = token_in(render_form(PRODUCT))
+    charge = pay(accepton, token_id).json()
+    text = json.dumps(charge)
+    sent = {
+        "charge as JSON text": json.dumps(text),
+        "callback with the charge as JSON text": json.dumps({"charge": text}),
+        "the text escaped": quote(json.dumps({"charge": text})),
+    }[shape]
+
+    answer = client.post(f"{reverse('accepton:return')}?token={token_id}", {"response": sent})
+
+    assert answer.status_code == 302
+    assert Charge.objects.get(pk=charge["id"]).verification == Verification.VERIFIED
+
+
 def test_promo_code_lowers_the_price_by_its_own_rule(accepton, client):
     create_promo_code("TENOFF", "percentage", 10)  # sent in the account's scale
     token_id = token_in(render_form(PRODUCT))
