@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Callable
 from importlib.util import find_spec
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from django import template
 from django.conf import settings
@@ -136,6 +137,9 @@ def _render(
     return_path = f"{_path('accepton:return')}?token={token.pk}"
     if not redirect_uri:
         redirect_uri = request.build_absolute_uri(return_path) if request else return_path
+    elif "token" not in parse_qs(urlsplit(redirect_uri).query):
+        # The return route reads the token from the URI; a store's own route may too.
+        redirect_uri += ("&" if urlsplit(redirect_uri).query else "?") + f"token={token.pk}"
     callback_name = success_callback
     if verify_in_page:
         callback_name = f"acceptonVerify_{token.pk}"

@@ -158,6 +158,25 @@ def test_in_page_values_reach_the_script_as_json_never_as_script_text(accepton):
     assert 'data-success-callback="acceptonVerify_' in html
 
 
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("https://shop.example/paid/", "https://shop.example/paid/?token={token}"),
+        (
+            "https://shop.example/paid/?order=7",
+            "https://shop.example/paid/?order=7&amp;token={token}",
+        ),
+        ("https://shop.example/paid/?token=mine", "https://shop.example/paid/?token=mine"),
+    ],
+)
+def test_a_redirect_uri_of_the_store_still_carries_the_token(accepton, given, expected):
+    """The return route reads the token from the URI: an override that leaves it out would
+    send the paying customer to a 400."""
+    html = render_form(Book(1999), "redirect_uri=uri", uri=given)
+    token_id = token_in(html)
+    assert f'data-redirect-uri="{expected.format(token=token_id)}"' in html
+
+
 def test_a_token_id_not_shaped_like_acceptons_never_reaches_a_page(accepton, caplog):
     from django_accepton.models import Plan
     from django_accepton.services.plans import create_plan
