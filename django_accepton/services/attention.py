@@ -2,8 +2,10 @@
 
 A charge can be paid at AcceptOn and still not be a sale here: its amount, currency or
 description is not the token's, its token or its order was already paid by another charge. The
-verdict is right to refuse it, but the customer's money is real. So every refused charge that
-AcceptOn reports paid and not refunded is flagged (``Charge.attention`` holds the reason) in the
+verdict is right to refuse it, but the customer's money is real. So every such refused charge
+that AcceptOn does not report refunded is flagged, whatever its status (no document names a
+status that takes no money), as is a charge refused because its status stayed one no document
+calls a success. Each is flagged (``Charge.attention`` holds the reason) in the
 transaction that refuses it, and ``charge_needs_attention`` is sent once that commits.
 
 An attention item stays open (``Charge.needs_attention``) until its money goes back (a refund
@@ -33,6 +35,7 @@ from django.utils import timezone
 from django_accepton import signals
 from django_accepton.api import current_environment
 from django_accepton.client import Charge as RemoteCharge
+from django_accepton.client.resources import PAID_STATUSES
 from django_accepton.conf import get_settings
 from django_accepton.models import Charge
 from django_accepton.services.changes import announce
@@ -65,9 +68,8 @@ def flag(charge: Charge, remote: RemoteCharge, reason: str) -> bool:
     """Inside the transaction that refuses ``charge``: mark it an attention item when AcceptOn
     holds its money, and have ``charge_needs_attention`` sent once that commits. The caller
     saves the row."""
-    if remote.refunded:
-        return False
-    if reason != UNCONFIRMED and (reason not in MONEY_TAKEN or not remote.is_paid):
+    # Whatever its status: no document names one that takes no money (see UNCONFIRMED).
+    if remote.refunded or (reason != UNCONFIRMED and reason not in MONEY_TAKEN):
         return False
     charge.attention = reason
     charge.attention_resolved_at = None
@@ -120,7 +122,10 @@ def refund_unfulfilled() -> AutoRefundResult:
         return result
     for charge in open_items(older_than=AUTO_REFUND_AFTER):
         left = charge.refundable_amount
-        if left <= 0 or charge.refunded or charge.recurring or charge.attention == UNCONFIRMED:
+        # Only money AcceptOn calls paid goes back by itself: under any other status, whether
+        # money was taken at all is a human's to find out.
+        paid = charge.status.lower() in PAID_STATUSES and charge.attention != UNCONFIRMED
+        if left <= 0 or charge.refunded or charge.recurring or not paid:
             result.skipped += 1
             continue
         try:

@@ -70,6 +70,8 @@ LEARN_RIVALS = 5
 # The reason a recurring payment is refused with when its subscription stays ambiguous
 # (``verification.Reason.SUBSCRIPTION_UNDECIDED``).
 UNDECIDED = "subscription_undecided"
+# verification.Reason.STATUS_UNCONFIRMED: a payment held for a status no document calls a success.
+STATUS_UNCONFIRMED = "status_unconfirmed"
 
 logger = logging.getLogger(__name__)
 
@@ -390,6 +392,8 @@ def _rivals(
             )
         )
         .exclude(pk=charge_id)
+        # A payment held for its status is after no subscription until it is a success.
+        .exclude(verification=Verification.PENDING, reason=STATUS_UNCONFIRMED)
     )
     unknown, times = 0, []
     for metadata, created, looked in rows.values_list("metadata", "created", "lookups"):
@@ -440,7 +444,8 @@ def learn_rivals(charge_id: str, token: TransactionToken) -> None:
             continue
         except AcceptOnError:
             continue
-        Charge.objects.filter(pk=rival, verification=Verification.PENDING).update(
+        # Not over a refund the sync recorded since AcceptOn was asked.
+        Charge.objects.filter(pk=rival, verification=Verification.PENDING, refunded=False).update(
             **mirrored_values(remote, token.environment, timezone.now())
         )
 

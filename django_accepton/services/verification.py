@@ -105,7 +105,7 @@ class Reason(StrEnum):
     SUBSCRIPTION_AMBIGUOUS = "subscription_ambiguous"
     # Still pending: AcceptOn reports a status that is not one of the success statuses the
     # documents show (paid, completed, succeeded); held, and looked at again, then for a human.
-    STATUS_UNCONFIRMED = "status_unconfirmed"
+    STATUS_UNCONFIRMED = recurring.STATUS_UNCONFIRMED
     # Refused after the lookups: still ambiguous. A human decides (an attention item).
     SUBSCRIPTION_UNDECIDED = recurring.UNDECIDED
     TOKEN_ALREADY_FULFILLED = "token_already_fulfilled"  # noqa: S105 - a reason code
@@ -416,10 +416,10 @@ def _confirm(
     except AcceptOnError as exc:  # the codes could not be read: judged once they can
         return _stays_pending(charge_id, token, exc)
     discounted = remote.amount if promo_code is not None else None
-    if _judge(remote, token, discounted) is Reason.NOT_PAID and _may_look_again(charge_id):
+    if _judge(remote, token, discounted) is Reason.NOT_PAID and _may_hold(charge_id):
         # Not a status the documents call a success, and none they call a failure either
         # (they name none): held, for AcceptOn to say more (see the note above _UNDECIDED).
-        return _waits(charge_id, token, remote, Reason.STATUS_UNCONFIRMED)
+        return _waits(charge_id, token, remote, Reason.STATUS_UNCONFIRMED, looked=False)
     candidates: list[Any] = []
     undecided = None
     if token.is_recurring and _judge(remote, token, discounted) is Reason.OK:
@@ -661,6 +661,18 @@ def _may_look_again(charge_id: str) -> bool:
     return bool(young or lookups + 1 < recurring.SUBSCRIPTION_LOOKUPS)
 
 
+def _may_hold(charge_id: str) -> bool:
+    """Whether a claim whose status is not a documented success may wait for another look:
+    like :func:`_may_look_again`, counted in attempts rather than in looks, which stay whole
+    for the subscription a recurring payment looks for once its status is a success."""
+    row = Charge.objects.filter(pk=charge_id).values_list("attempts", "claimed_at").first()
+    if row is None:
+        return False
+    attempts, claimed_at = row
+    young = claimed_at is not None and timezone.now() - claimed_at < recurring.SUBSCRIPTION_WAIT
+    return bool(young or attempts + 1 < recurring.SUBSCRIPTION_LOOKUPS)
+
+
 def _waits(
     charge_id: str,
     token: TransactionToken,
@@ -672,14 +684,19 @@ def _waits(
     logger.info("Charge %s stays pending: %s", charge_id, reason)
     # AcceptOn's fields (the payer's email, the time) are kept on the waiting claim: other
     # payments of the same plan tell from them whether this one is a rival for their
-    # subscription (see recurring.choose).
-    waiting = Charge.objects.filter(pk=charge_id, verification=Verification.PENDING).update(
-        reason=reason,
-        **charges.mirrored_values(remote, token.environment, timezone.now()),
-        attempts=F("attempts") + 1,
-        lookups=F("lookups") + (1 if looked else 0),
-        last_attempt_at=timezone.now(),
-    )
+    # subscription (see recurring.choose). Never over a refund the sync recorded since
+    # AcceptOn was asked: the row keeps that newer word, and only the wait is counted.
+    now = timezone.now()
+    counted = {
+        "reason": reason,
+        "attempts": F("attempts") + 1,
+        "lookups": F("lookups") + (1 if looked else 0),
+        "last_attempt_at": now,
+    }
+    claim = Charge.objects.filter(pk=charge_id, verification=Verification.PENDING)
+    waiting = claim.filter(refunded=False, amount_refunded=0).update(
+        **counted, **charges.mirrored_values(remote, token.environment, now)
+    ) or claim.update(**counted)
     if not waiting:
         return _decided(charge_id, token)
     return VerificationResult(reason, charge_id, token.pk)
@@ -713,10 +730,11 @@ def _judge(remote: RemoteCharge, token: TransactionToken, discounted: int | None
         return Reason.TOKEN_ALREADY_FULFILLED
     if (remote.currency or "").lower() != token.currency:
         return Reason.CURRENCY_MISMATCH
-    if not remote.is_paid:
-        return Reason.NOT_PAID
+    # Refunded first: under any status, that money went back (no hold, nobody to alert).
     if remote.refunded:
         return Reason.REFUNDED
+    if not remote.is_paid:
+        return Reason.NOT_PAID
     if remote.amount != token.amount and (discounted is None or remote.amount != discounted):
         return Reason.AMOUNT_MISMATCH
     # The charge carries the token's description: a charge made for another order of the

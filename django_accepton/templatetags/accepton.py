@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Callable
 from importlib.util import find_spec
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from django import template
 from django.conf import settings
@@ -137,9 +137,12 @@ def _render(
     return_path = f"{_path('accepton:return')}?token={token.pk}"
     if not redirect_uri:
         redirect_uri = request.build_absolute_uri(return_path) if request else return_path
-    elif "token" not in parse_qs(urlsplit(redirect_uri).query):
+    else:
         # The return route reads the token from the URI; a store's own route may too.
-        redirect_uri += ("&" if urlsplit(redirect_uri).query else "?") + f"token={token.pk}"
+        parts = urlsplit(redirect_uri)
+        if "token" not in parse_qs(parts.query):
+            query = f"{parts.query}&token={token.pk}" if parts.query else f"token={token.pk}"
+            redirect_uri = urlunsplit(parts._replace(query=query))
     callback_name = success_callback
     if verify_in_page:
         callback_name = f"acceptonVerify_{token.pk}"

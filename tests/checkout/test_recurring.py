@@ -766,3 +766,46 @@ def test_a_lookalike_charge_never_takes_the_subscription_of_a_payer_who_did_not_
     assert Charge.objects.get(pk=intruder).needs_attention
     assert not Subscription.objects.filter(charge__isnull=False).exists()
     assert Charge.objects.get(pk=victim).verification == Verification.UNCLAIMED
+
+
+def test_a_payment_held_for_its_status_is_no_rival_of_the_payers_paid_one(accepton, plan):
+    """Ann's first attempt ends under a status no document calls a success (held, and it
+    started no subscription); she pays again and that payment is her subscription's, at once."""
+    import time
+
+    token_id = recurring_token_for(plan).pk
+    accepton.state.set_charge_override(status="failed")
+    attempt = subscribe(accepton, token_id, "ann@example.com")
+    accepton.state.cancel_subscription(accepton.state.list_subscriptions()["data"][0]["id"])
+    assert verify_charge(attempt, token_id).reason is Reason.STATUS_UNCONFIRMED
+    time.sleep(0.01)
+    paid = subscribe(accepton, token_id, "ann@example.com")
+
+    assert verify_charge(paid, token_id).reason is Reason.OK
+
+
+def test_a_held_payment_that_settles_still_waits_for_its_subscription(accepton, plan):
+    """The hold is counted apart from the looks for a subscription: a payment that was held
+    its whole time, then settles, still waits for a subscription AcceptOn does not list yet."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from django_accepton.services import recurring
+
+    token_id = recurring_token_for(plan).pk
+    accepton.state.set_charge_override(status="pending")
+    charge_id = subscribe(accepton, token_id, "ann@example.com")
+    accepton.state.cancel_subscription(accepton.state.list_subscriptions()["data"][0]["id"])
+    assert verify_charge(charge_id, token_id).reason is Reason.STATUS_UNCONFIRMED
+    for _ in range(recurring.SUBSCRIPTION_LOOKUPS):  # held, look after look, for its whole time
+        (held,) = reverify_pending_charges(older_than=0)
+        assert held.reason is Reason.STATUS_UNCONFIRMED
+    Charge.objects.filter(pk=charge_id).update(
+        claimed_at=timezone.now() - recurring.SUBSCRIPTION_WAIT - timedelta(seconds=1)
+    )
+    accepton.state.set_charge_status(charge_id, "paid")
+
+    (result,) = reverify_pending_charges(older_than=0)
+
+    assert result.reason is Reason.SUBSCRIPTION_NOT_VISIBLE

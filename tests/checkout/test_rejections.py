@@ -7,6 +7,7 @@ import pytest
 from django_accepton.models import Charge, TransactionToken, Verification
 from django_accepton.services.verification import Reason, reverify_pending_charges, verify_charge
 from tests.checkout.conftest import control, pay, render_form, token_in
+from tests.dialects import Dialect
 
 # Money paths: run against every sandbox dialect (docs/api-calls.md).
 pytestmark = [pytest.mark.django_db, pytest.mark.accepton_dialects]
@@ -52,6 +53,7 @@ def out_of_looks(charge_id: str) -> None:
 
     Charge.objects.filter(pk=charge_id).update(
         lookups=recurring.SUBSCRIPTION_LOOKUPS,
+        attempts=recurring.SUBSCRIPTION_LOOKUPS,
         claimed_at=timezone.now() - recurring.SUBSCRIPTION_WAIT - timedelta(seconds=1),
     )
 
@@ -250,3 +252,86 @@ def test_a_claim_left_pending_by_a_crash_is_judged_when_the_customer_comes_back(
     # Another token's claim of it is still a replay.
     other = token_in(render_form({**PRODUCT, "description": "Order 3003"}))
     assert verify_charge(charge["id"], other).reason is Reason.ALREADY_CLAIMED
+
+
+# A second payment of one token is AcceptOn's to take or refuse (undocumented): taken here.
+PAYABLE_TWICE = Dialect.preset("hostile").replace(token_payments="many")
+
+
+@pytest.mark.accepton_dialect(PAYABLE_TWICE)
+def test_a_charge_refused_under_a_status_no_document_names_is_still_left_to_a_human(accepton):
+    """Refused for another reason (its token was sold), but with a status that may have taken
+    money: an attention item all the same, never silently kept."""
+    token_id = token_in(render_form(PRODUCT))
+    assert verify_charge(pay(accepton, token_id).json()["id"], token_id).ok
+    control(accepton, "charge_overrides", {"status": "submitted_for_settlement"})
+    second = pay(accepton, token_id).json()["id"]
+
+    assert verify_charge(second, token_id).reason is Reason.TOKEN_ALREADY_FULFILLED
+    row = Charge.objects.get(pk=second)
+    assert (row.attention, row.needs_attention) == ("token_already_fulfilled", True)
+
+
+@pytest.mark.accepton_dialect(PAYABLE_TWICE)
+def test_a_held_charge_whose_token_another_charge_paid_meanwhile_is_left_to_a_human(accepton):
+    token_id = token_in(render_form(PRODUCT))
+    control(accepton, "charge_overrides", {"status": "pending"})
+    held = pay(accepton, token_id).json()["id"]
+    assert verify_charge(held, token_id).reason is Reason.STATUS_UNCONFIRMED
+    # The customer goes back to the page, which still shows the form, and pays by card.
+    card = pay(accepton, token_id).json()["id"]
+    assert verify_charge(card, token_id).ok
+
+    (result,) = reverify_pending_charges(older_than=0)
+
+    assert result.reason is Reason.TOKEN_ALREADY_FULFILLED
+    assert Charge.objects.get(pk=held).needs_attention
+
+
+def test_a_refunded_charge_is_refused_as_refunded_at_once_whatever_its_status(accepton):
+    token_id = token_in(render_form(PRODUCT))
+    charge_id = pay(accepton, token_id).json()["id"]
+    accepton.state.create_refund(charge_id, PRODUCT["amount"])
+    accepton.state.set_charge_status(charge_id, "refunded")  # a processor's own word for it
+
+    assert verify_charge(charge_id, token_id).reason is Reason.REFUNDED
+    row = Charge.objects.get(pk=charge_id)
+    assert (row.verification, row.attention) == ("rejected", "")
+
+
+def test_a_held_claims_look_does_not_undo_a_refund_the_sync_saw(
+    accepton, django_capture_on_commit_callbacks
+):
+    """A look asks AcceptOn; the money goes back and the sync records it; the look's older
+    answer must not write the refund away (the next sync would announce it twice)."""
+    from unittest import mock
+
+    from django_accepton.api import get_client
+    from django_accepton.services.sync import sync_charges
+    from django_accepton.signals import charge_refunded
+
+    token_id = token_in(render_form(PRODUCT))
+    control(accepton, "charge_overrides", {"status": "pending"})
+    charge_id = pay(accepton, token_id).json()["id"]
+    assert verify_charge(charge_id, token_id).reason is Reason.STATUS_UNCONFIRMED
+    announced: list[str] = []
+    charge_refunded.connect(
+        lambda sender, charge, **kw: announced.append(charge.pk), weak=False, dispatch_uid="held"
+    )
+    try:
+        client = get_client()
+        older = client.charges.retrieve(charge_id)
+        accepton.state.create_refund(charge_id, PRODUCT["amount"])
+        with django_capture_on_commit_callbacks(execute=True):
+            sync_charges()
+        with mock.patch.object(type(client.charges), "retrieve", return_value=older):
+            (look,) = reverify_pending_charges(older_than=0)
+        kept = Charge.objects.get(pk=charge_id).refunded
+        with django_capture_on_commit_callbacks(execute=True):
+            sync_charges()
+    finally:
+        charge_refunded.disconnect(dispatch_uid="held")
+
+    assert look.reason is Reason.STATUS_UNCONFIRMED
+    assert kept is True
+    assert announced == [charge_id]

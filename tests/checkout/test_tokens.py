@@ -167,6 +167,7 @@ def test_in_page_values_reach_the_script_as_json_never_as_script_text(accepton):
             "https://shop.example/paid/?order=7&amp;token={token}",
         ),
         ("https://shop.example/paid/?token=mine", "https://shop.example/paid/?token=mine"),
+        ("https://shop.example/paid/#thanks", "https://shop.example/paid/?token={token}#thanks"),
     ],
 )
 def test_a_redirect_uri_of_the_store_still_carries_the_token(accepton, given, expected):
