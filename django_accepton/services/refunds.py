@@ -230,16 +230,25 @@ def _record_success(request: RefundRequest, remote: RemoteRefund) -> RefundReque
             raw=remote.raw,
             synced_at=now,
         )
-        # The money went back whatever AcceptOn's text holds: the record must be written.
-        clean_row(row, repair_keys=True).save(force_insert=True)
+        # The money went back whatever AcceptOn's text holds: the record must be written, even
+        # under an id AcceptOn answered before (``raw`` keeps the id it sent).
+        clean_row(row, repair_keys=True)
+        if Refund.objects.filter(pk=row.pk).exists():
+            logger.warning(
+                "AcceptOn answered refund id %s again; recorded as %s-%s", row.pk, row.pk, locked.pk
+            )
+            row.id = f"{row.pk}-{locked.pk}"[-64:]
+        row.save(force_insert=True)
         # The amount AcceptOn refunded replaces what is reserved for it. Only a request that
         # reconciliation released meanwhile (its call outlived RECONCILE_AFTER_SECONDS) has
         # nothing reserved any more.
         reserved = 0 if locked.state == RefundState.FAILED else locked.amount
         charge.amount_refunded = max(charge.amount_refunded - reserved + remote.amount, 0)
         refunded_total = charge.refunds.aggregate(total=Sum("amount"))["total"] or 0
-        charge.refunded = charge.refunded or refunded_total >= (charge.amount or 0)
-        if charge.needs_attention and charge.refunded:
+        # All of it, by this store's own refunds: AcceptOn's flag may be on after any refund.
+        full = refunded_total >= (charge.amount or 0)
+        charge.refunded = charge.refunded or full
+        if charge.needs_attention and full:
             charge.attention_resolved_at = now  # the money went back
         # What AcceptOn will report once the sync reads it: this refund is announced here.
         charge.raw = {**(charge.raw or {}), "refunded": charge.refunded}
@@ -249,7 +258,7 @@ def _record_success(request: RefundRequest, remote: RemoteRefund) -> RefundReque
             Charge,
             charge=charge,
             amount=remote.amount,
-            full=charge.refunded,
+            full=full,
             source="service",
         )
         locked.state = RefundState.SUCCEEDED

@@ -50,6 +50,68 @@ def test_partial_refunds_add_up_to_the_charge(accepton):
     assert remote_refunded(accepton, charge.pk) == 5000
 
 
+def test_a_refund_id_acceptOn_answers_twice_still_records_the_money(
+    accepton, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A server that answers every refund with the same id (as the documents' sample answer
+    does) still has each refund recorded and announced: the money went back each time."""
+    from dataclasses import replace
+
+    from django_accepton.api import get_client
+    from django_accepton.signals import charge_refunded
+
+    service = type(get_client().refunds)
+    real = service.create
+
+    def same_id(self, *args, **kwargs):
+        answered = real(self, *args, **kwargs)
+        return replace(answered, id="ref_123", raw={**answered.raw, "id": "ref_123"})
+
+    monkeypatch.setattr(service, "create", same_id)
+    announced: list[tuple[int, bool]] = []
+    charge_refunded.connect(
+        lambda sender, amount, full, **kw: announced.append((amount, full)),
+        weak=False,
+        dispatch_uid="same-id",
+    )
+    try:
+        charge = verified_charge(accepton, 5000)
+        with django_capture_on_commit_callbacks(execute=True):
+            first = refund(charge, 2000)
+            second = refund(charge, 3000)
+    finally:
+        charge_refunded.disconnect(dispatch_uid="same-id")
+
+    assert first.state == second.state == RefundState.SUCCEEDED
+    assert sorted(Refund.objects.values_list("amount", flat=True)) == [2000, 3000]
+    assert first.refund.raw["id"] == second.refund.raw["id"] == "ref_123"
+    charge.refresh_from_db()
+    assert (charge.amount_refunded, charge.refunded) == (5000, True)
+    assert announced == [(2000, False), (3000, True)]
+
+
+def test_a_partial_refund_is_never_announced_as_full(accepton, django_capture_on_commit_callbacks):
+    """Whichever way AcceptOn's flag reads (on after any refund, or once all of it went back),
+    ``full`` says what this store's own refunds returned."""
+    from django_accepton.signals import charge_refunded
+
+    announced: list[bool] = []
+    charge_refunded.connect(
+        lambda sender, full, **kw: announced.append(full), weak=False, dispatch_uid="partial"
+    )
+    try:
+        charge = verified_charge(accepton, 5000)
+        with django_capture_on_commit_callbacks(execute=True):
+            refund(charge, 2000)
+            Charge.objects.filter(pk=charge.pk).update(refunded=True)  # the flag, read "any"
+            refund(charge, 1000)
+            refund(charge, 2000)
+    finally:
+        charge_refunded.disconnect(dispatch_uid="partial")
+
+    assert announced == [False, False, True]
+
+
 @pytest.mark.parametrize("amount", [5001, 10_000])
 def test_over_refund_is_refused_before_calling_acceptOn(accepton, amount):
     charge = verified_charge(accepton, 5000)
