@@ -94,7 +94,7 @@ def _created(data: Mapping[str, Any]) -> datetime | None:
     return parse_datetime(data.get("created_at"), "created_at")
 
 
-def _boolean(value: Any, key: str, *, default: bool) -> bool:
+def parse_boolean(value: Any, key: str, *, default: bool) -> bool:
     if value is None:
         return default
     if isinstance(value, bool):
@@ -182,7 +182,7 @@ class Charge:
             # "The currency to charge in ISO format (default: usd)", says the Charge object.
             currency=_optional_string(data.get("currency"), "currency") or DEFAULT_CURRENCY,
             status=_optional_string(data.get("status"), "status"),
-            refunded=_boolean(data.get("refunded"), "refunded", default=False),
+            refunded=parse_boolean(data.get("refunded"), "refunded", default=False),
             description=_optional_string(data.get("description"), "description"),
             metadata=dict(metadata or {}),
             # Documented as a boolean, always a processor id string in real data.
@@ -267,7 +267,7 @@ class Subscription:
             raise ValueError("subscription has no 'active'")
         return cls(
             id=_string(_required(data, "id", "subscription"), "id"),
-            active=_boolean(active, "active", default=False),
+            active=parse_boolean(active, "active", default=False),
             email=_optional_string(data.get("email"), "email"),
             last_billed_at=parse_datetime(data.get("last_billed_at"), "last_billed_at"),
             plan=Plan.from_json(_required(data, "plan", "subscription")),

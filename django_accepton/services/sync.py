@@ -51,6 +51,7 @@ from django_accepton.client import Charge as RemoteCharge
 from django_accepton.client import Plan as RemotePlan
 from django_accepton.client import PromoCode as RemotePromoCode
 from django_accepton.client import Subscription as RemoteSubscription
+from django_accepton.client.resources import parse_boolean
 from django_accepton.client.validation import MAX_PER_PAGE
 from django_accepton.models import Charge, Plan, PromoCode, Subscription, SyncResource, SyncState
 from django_accepton.services import (
@@ -777,11 +778,11 @@ def _changes(
             return [("subscription_created", key, {"initial": initial})]
         # A renewal is announced with its charge, by services.renewals, not from the
         # subscription's ``last_billed_at`` (which no document says when it moves).
-        if raw.get("active") is not False and not remote.active:
+        if _flag(raw, "active", default=True) and not remote.active:
             return [("subscription_cancelled", key, {})]
         return []
     if resource == SyncResource.CHARGES:
-        if raw is None or raw.get("refunded") or not remote.refunded:
+        if raw is None or _flag(raw, "refunded", default=False) or not remote.refunded:
             return []
         # Only AcceptOn's flag is known: not the amount, nor (its meaning is undocumented)
         # whether it is all of the charge.
@@ -789,6 +790,15 @@ def _changes(
     if resource == SyncResource.PROMO_CODES and raw is not None and not _same(raw, remote.raw):
         return [("promo_code_changed", key, {})]
     return []
+
+
+def _flag(raw: dict[str, Any], key: str, *, default: bool) -> bool:
+    """A true/false of the mirror's copy of AcceptOn's JSON, read as the client reads it
+    (``"false"`` and ``0`` are false); what it cannot read counts as ``default``."""
+    try:
+        return parse_boolean(raw.get(key), key, default=default)
+    except ValueError:
+        return default
 
 
 _SENT_AS = {

@@ -154,6 +154,30 @@ def test_refunds_are_announced_by_whoever_learns_of_them(accepton, heard):
     ]
 
 
+def test_flags_acceptOn_sent_as_text_are_read_as_the_client_reads_them(accepton, heard):
+    """The mirror keeps AcceptOn's JSON as it came: "false" (or 0) there is false, so the
+    refund that turns it on is announced, and a subscription inactive since is not cancelled
+    again."""
+    charge = verified_charge(accepton, 5000, order="3")
+    sync_charges(full=True)
+    Charge.objects.filter(pk=charge.pk).update(raw={**charge.raw, "refunded": "false"})
+    accepton.state.create_refund(charge.pk, 5000)  # in AcceptOn's dashboard
+    plan = create_plan("Ink club", 1500, "usd", "month")
+    subscribe(accepton, plan, "ann@example.com")
+    sync_subscriptions()
+    subscription = Subscription.objects.get()
+    cancel_subscription(subscription)
+    Subscription.objects.filter(pk=subscription.pk).update(
+        raw={**Subscription.objects.get().raw, "active": 0}
+    )
+    heard.clear()
+
+    sync_charges(full=True)
+    sync_subscriptions()
+
+    assert heard == [("charge_refunded", charge.pk, "sync")]
+
+
 def test_promo_codes_and_plans_changed_or_deleted_are_announced_once(accepton, heard):
     mine = create_promo_code("MINE", "amount", 100)
     create_promo_code("THEIRS", "amount", 200)
