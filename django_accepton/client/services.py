@@ -334,7 +334,8 @@ class Plans(RecurringService):
 
     def create(self, name: str, amount: int, currency: str, period_unit: str) -> Plan:
         data: dict[str, ParamValue] = {
-            "name": check.text(name, "name"),
+            # Also a path segment of every later call about the code.
+            "name": check.text(check.path_segment(name, "name") and name, "name"),
             "amount": check.positive_amount(amount),
             "currency": check.currency(currency),
             "period_unit": check.choice(period_unit, "period_unit", PERIOD_UNITS),
@@ -447,8 +448,10 @@ class PromoCodes(Service):
 
     def _body(self, name: str, promo_type: str, value: PromoValue) -> dict[str, ParamValue]:
         kind = check.promo_type(promo_type)
+        name = check.text(name, "name")
+        check.path_segment(name, "name")  # the code's address in every later call
         return {
-            "name": check.text(name, "name"),
+            "name": name,
             "promo_type": kind,
             "value": check.promo_value(value, kind),
         }

@@ -20,6 +20,10 @@ def path_segment(value: str, name: str) -> str:
     """A non-empty id or name, percent-encoded so that it stays one path segment."""
     if not isinstance(value, str) or not value:
         raise ValueError(f"{name} must be a non-empty string, got {value!r}")
+    if value in (".", ".."):
+        # Encoding leaves dots alone, and a URL reads these as steps up its path: the call
+        # would reach another resource (a list, or the API's root).
+        raise ValueError(f"{name} cannot be {value!r}: a URL reads it as a step in its path")
     return quote(value, safe="")
 
 

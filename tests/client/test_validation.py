@@ -115,3 +115,18 @@ def test_surrounding_whitespace_of_the_key_is_dropped(mocked: responses.Requests
     mocked.get(f"{BASE_URL}/ping")
     client.ping()
     assert mocked.calls[0].request.headers["Authorization"] == f"Bearer {SECRET_KEY}"
+
+
+@pytest.mark.parametrize("name", [".", ".."])
+def test_a_name_a_url_reads_as_a_path_step_is_refused_before_any_call(
+    client: AcceptOn, mocked: responses.RequestsMock, name: str
+) -> None:
+    for call in (
+        lambda: client.promo_codes.create(name, "amount", 100),
+        lambda: client.promo_codes.retrieve(name),
+        lambda: client.promo_codes.delete(name),
+        lambda: client.charges.retrieve(name),
+    ):
+        with pytest.raises(ValueError, match="step in its path"):
+            call()
+    assert len(mocked.calls) == 0
