@@ -378,12 +378,14 @@ def _reconcile_charge(client: Any, charge_id: str, unsettled: Any, result: Recon
             or 0
         )
         whole = charge.amount or 0
+        flag_was_on, announced = charge.refunded, False
         for request in requests:
             covers_the_rest = before + request.amount >= whole
             flag_was_off = request.refunded_before is False
             if remote.refunded and flag_was_off and covers_the_rest and len(requests) == 1:
                 request.state, request.error = RefundState.SUCCEEDED, CONFIRMED_NOTE
                 result.succeeded += 1
+                announced = True
                 announce(
                     signals.charge_refunded,
                     Charge,
@@ -401,6 +403,18 @@ def _reconcile_charge(client: Any, charge_id: str, unsettled: Any, result: Recon
                 result.still_unknown += 1
             request.save(update_fields=["state", "error", "updated"])
         charge.refunded = bool(remote.refunded)
+        if charge.refunded and not flag_was_on and not announced:
+            # AcceptOn's flag turned on and no request here is proven to be why: announced as
+            # a sync announces it (amount and extent unknown), since the sync, reading the
+            # copy written below, will find nothing new.
+            announce(
+                signals.charge_refunded,
+                Charge,
+                charge=charge,
+                amount=None,
+                full=None,
+                source="reconciliation",
+            )
         if charge.refunded and charge.needs_attention:
             charge.attention_resolved_at = timezone.now()  # the money went back
         charge.status = remote.status or charge.status

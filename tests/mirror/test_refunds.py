@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -14,6 +16,7 @@ from django_accepton.services.refunds import (
     reconcile_refunds,
     refund,
 )
+from django_accepton.services.sync import sync_charges
 from tests.mirror.helpers import api_calls, fault, verified_charge
 
 # Money paths: run against every sandbox dialect (docs/api-calls.md).
@@ -192,9 +195,13 @@ def test_acceptons_refusal_is_recorded_and_releases_the_amount(accepton):
         assert "exceeds what is left to refund on this charge (2000)" in request.error
 
 
-def test_a_503_leaves_a_partial_refund_unknown_and_reserved_for_a_human(accepton):
+def test_a_503_leaves_a_partial_refund_unknown_and_reserved_for_a_human(
+    accepton, django_capture_on_commit_callbacks
+):
     # Whether a 503 came before or after the refund was processed is undocumented; a partial
     # refund cannot be told from the charge's refunded flag either.
+    from django_accepton.signals import charge_refunded
+
     charge = verified_charge(accepton, 5000)
     fault(accepton, status=503, path_prefix="/v1/refunds", count=3)
 
@@ -207,7 +214,19 @@ def test_a_503_leaves_a_partial_refund_unknown_and_reserved_for_a_human(accepton
     request = RefundRequest.objects.get()
     assert request.state == RefundState.UNKNOWN
 
-    result = reconcile_refunds(older_than=0)
+    announced: list[tuple[Any, Any, str]] = []
+    charge_refunded.connect(
+        lambda sender, amount, full, source, **kw: announced.append((amount, full, source)),
+        weak=False,
+        dispatch_uid="unknown-partial",
+    )
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            result = reconcile_refunds(older_than=0)
+        with django_capture_on_commit_callbacks(execute=True):
+            sync_charges(full=True)
+    finally:
+        charge_refunded.disconnect(dispatch_uid="unknown-partial")
 
     assert (result.succeeded, result.released, result.still_unknown) == (0, 0, 1)
     request.refresh_from_db()
@@ -217,6 +236,9 @@ def test_a_503_leaves_a_partial_refund_unknown_and_reserved_for_a_human(accepton
     assert charge.amount_refunded == 1000
     processed = accepton.state.dialect.write_503 == "after"
     assert remote_refunded(accepton, charge.pk) == (1000 if processed else 0)
+    # The flag it turned on (where it turns on at a partial refund) is announced once.
+    flag_on = processed and accepton.state.dialect.refunded_flag == "any"
+    assert announced == ([(None, None, "reconciliation")] if flag_on else [])
 
 
 def test_a_503_on_a_full_refund_is_settled_by_reconciliation_either_way(accepton):
