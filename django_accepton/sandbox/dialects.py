@@ -91,6 +91,10 @@ class Dialect:
     #: bills renewals without one; no document shows a renewal. ``email``: the subscriber's
     #: email; ``none``: empty.
     renewal_metadata: str = "none"
+    #: What the charges list's day filters include. The references say ``start_date`` lists
+    #: charges "created after" the date and ``end_date`` those "created before" it.
+    #: ``exclusive``: as worded, neither day itself; ``days``: both days, whole.
+    charge_dates: str = "exclusive"
 
     @classmethod
     def preset(cls, name: str) -> Dialect:
@@ -151,6 +155,7 @@ CHOICES: Mapping[str, tuple[str, ...]] = {
     "charge_status": ("paid", "completed"),
     "first_billing": ("at_payment", "not_recorded"),
     "renewal_metadata": ("email", "none"),
+    "charge_dates": ("exclusive", "days"),
 }
 
 
@@ -180,6 +185,7 @@ CLASSIC = Dialect(
     charge_status="paid",
     first_billing="at_payment",
     renewal_metadata="email",
+    charge_dates="days",
 )
 HOSTILE = STRICT_DOCS.replace(
     percent_scale="percent",

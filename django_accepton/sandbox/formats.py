@@ -40,12 +40,15 @@ def iso(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def parse_date_bound(value: str | date | datetime, *, end: bool) -> tuple[datetime, bool]:
+def parse_date_bound(
+    value: str | date | datetime, *, end: bool, exclusive: bool = False
+) -> tuple[datetime, bool]:
     """A charges-list date filter as ``(moment, inclusive)``.
 
     Clients send ``YYYY-MM-DD`` (Ruby docs) or full ISO 8601 (PHP docs); both are accepted. A bare
-    date as an end bound covers that whole day, so the bound becomes the next midnight, exclusive.
-    Raises ``ValueError`` for anything else.
+    date covers that whole day: as an end bound it becomes the next midnight, exclusive. With
+    ``exclusive`` (the dialect switch ``charge_dates``), "created after" and "created before" a
+    bare date leave the day itself out. Raises ``ValueError`` for anything else.
     """
     if isinstance(value, datetime):
         return to_millis(value), True
@@ -57,6 +60,8 @@ def parse_date_bound(value: str | date | datetime, *, end: bool) -> tuple[dateti
             return to_millis(datetime.fromisoformat(text)), True
         day = date.fromisoformat(text)
     midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    if exclusive:
+        return (midnight, False) if end else (midnight + timedelta(days=1), True)
     if end:
         return midnight + timedelta(days=1), False
     return midnight, True

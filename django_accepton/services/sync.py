@@ -277,8 +277,13 @@ def _fetch_promo_codes(client: AcceptOn, run: SyncRun, number: int) -> Page[Any]
 
 
 def _fetch_charges(client: AcceptOn, run: SyncRun, number: int) -> Page[Any]:
+    # "Created after" and "created before" (AcceptOn's start_date and end_date), while the run
+    # means its days themselves: each bound is moved a day out, and the extra charges are
+    # mirrored like any other.
+    since = run.since - timedelta(days=1) if run.since else None
+    until = run.until + timedelta(days=1) if run.until else None
     service = client.charges
-    filters = service.filters(None, run.since, run.until, *ORDER)
+    filters = service.filters(None, since, until, *ORDER)
     return service.fetch_page(
         service.path, _lenient(RemoteCharge.from_json), filters, number, PER_PAGE
     )

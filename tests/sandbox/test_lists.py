@@ -109,9 +109,11 @@ def test_charges_filter_on_amount(accepton_sandbox):
     assert {c["amount"] for c in answer["data"]} == {500}
 
 
-def test_charges_filter_on_dates_in_both_formats():
+@pytest.mark.parametrize("charge_dates", ["days", "exclusive"])
+def test_charges_filter_on_dates_in_both_formats(charge_dates):
     clock = Clock(datetime(2024, 3, 1, 10, 0, tzinfo=UTC))
     state = SandboxState(clock=clock)
+    state.set_dialect({"preset": "strict-docs", "charge_dates": charge_dates})
     made = {}
     for name, moment in [
         ("a", datetime(2024, 3, 1, 10, 0, tzinfo=UTC)),
@@ -133,9 +135,14 @@ def test_charges_filter_on_dates_in_both_formats():
             assert answer.status_code == 200, answer.text
             return "".join(names[c["id"]] for c in answer.json()["data"])
 
-        assert found(end_date="2024-03-02") == "ab"
-        assert found(start_date="2024-03-02") == "bc"
-        assert found(start_date="2024-03-02", end_date="2024-03-02") == "b"
+        if charge_dates == "days":  # each bare date's day is in
+            assert found(end_date="2024-03-02") == "ab"
+            assert found(start_date="2024-03-02") == "bc"
+            assert found(start_date="2024-03-02", end_date="2024-03-02") == "b"
+        else:  # "created before" and "created after" the day, as the references word them
+            assert found(end_date="2024-03-02") == "a"
+            assert found(start_date="2024-03-02") == "c"
+            assert found(start_date="2024-03-01", end_date="2024-03-03") == "b"
         assert found(start_date="2024-03-02T12:00:00Z") == "bc"
         assert found(end_date="2024-03-02T23:59:59.999Z") == "ab"
         assert found(end_date="2024-03-02T23:59:59.998+00:00") == "a"

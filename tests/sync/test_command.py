@@ -136,9 +136,10 @@ def test_dry_run_writes_nothing(accepton):
 def test_since_bounds_the_charges_read(accepton):
     run("charges", "--since", "2020-01-02", "--until", "2020-02-03")
 
+    # AcceptOn reads them as "created after" and "created before": a day out on each side.
     query = accepton.state.request_log[0].query
-    assert "start_date=2020-01-02" in query
-    assert "end_date=2020-02-03" in query
+    assert "start_date=2020-01-01" in query
+    assert "end_date=2020-02-04" in query
 
 
 def test_a_failed_sync_is_reported_and_fails_the_command(accepton):

@@ -218,11 +218,13 @@ def test_charges_sync_incrementally_from_the_last_success(accepton):
 
     second = sync_charges()
 
-    expected_since = (state.last_success_started_at - timedelta(days=1)).date().isoformat()
-    assert second.since == expected_since
-    assert f"start_date={expected_since}" in accepton.state.request_log[0].query
+    expected_since = (state.last_success_started_at - timedelta(days=1)).date()
+    assert second.since == expected_since.isoformat()
+    # Sent as "created after" the day before, so that the day itself is read.
+    read_from = expected_since - timedelta(days=1)
+    assert f"start_date={read_from.isoformat()}" in accepton.state.request_log[0].query
     assert "order=asc" in accepton.state.request_log[0].query
-    assert second.unchanged == Charge.objects.filter(created__date__gte=expected_since).count()
+    assert second.unchanged == Charge.objects.filter(created__date__gte=read_from).count()
     full = sync_charges(full=True)
     assert (full.since, full.unchanged) == (None, 250)
 
@@ -448,3 +450,19 @@ def test_a_renewal_is_linked_even_if_the_charge_sync_died_before_linking_it(acce
 
     row = Charge.objects.get(pk=renewal)
     assert (row.verification, row.renewal_of_id) == (Verification.RENEWAL, subscription.pk)
+
+
+def test_a_backfill_of_one_day_reads_the_charges_of_that_day(accepton):
+    """--since D --until D: AcceptOn's filters say "created after" and "created before"."""
+    from django.utils import timezone
+
+    from tests.mirror.helpers import verified_charge
+
+    charge = verified_charge(accepton, 2500)
+    Charge.objects.filter(pk=charge.pk).delete()
+    today = timezone.now().date()
+
+    result = sync_charges(since=today, until=today)
+
+    assert result.created == 1
+    assert Charge.objects.filter(pk=charge.pk).exists()

@@ -65,8 +65,9 @@ class Charges:
             wanted_amount = validate.as_int(amount)
             if wanted_amount is None:
                 raise bad_request("invalid_amount", errors.INVALID_AMOUNT)
-        start = _date_bound(start_date, "start_date", end=False)
-        end = _date_bound(end_date, "end_date", end=True)
+        exclusive = account._dialect.charge_dates == "exclusive"
+        start = _date_bound(start_date, "start_date", end=False, exclusive=exclusive)
+        end = _date_bound(end_date, "end_date", end=True, exclusive=exclusive)
         with account._lock:
             matches = self._table.created_between(
                 None if start is None else start[0],
@@ -265,11 +266,13 @@ class Charges:
         return override
 
 
-def _date_bound(value: str | date | None, name: str, *, end: bool) -> tuple[datetime, bool] | None:
+def _date_bound(
+    value: str | date | None, name: str, *, end: bool, exclusive: bool
+) -> tuple[datetime, bool] | None:
     if value is None or value == "":
         return None
     try:
-        return parse_date_bound(value, end=end)
+        return parse_date_bound(value, end=end, exclusive=exclusive)
     except (TypeError, ValueError):
         raise bad_request(
             f"invalid_{name}", f"The {name} must be a date (YYYY-MM-DD) or an ISO 8601 time."
