@@ -526,16 +526,24 @@ def _paging_ignored(
 
 
 def _first_charge_day(client: AcceptOn) -> date:
+    """The day the date walk starts: the oldest charge's, asked for as the first of two in
+    ascending order. A server that lists them otherwise (its fixtures show the newest first)
+    says nothing about the oldest one, and the walk starts at ``EPOCH``."""
     service = client.charges
     page = service.fetch_page(
         service.path,
         _lenient(RemoteCharge.from_json),
         service.filters(None, None, None, *ORDER),
         1,
-        1,
+        2,
     )
-    created = [item.created for item in page.data if isinstance(item, RemoteCharge)]
-    return created[0].astimezone(UTC).date() - CHARGE_OVERLAP if created and created[0] else EPOCH
+    listed = [item.created for item in page.data if isinstance(item, RemoteCharge)]
+    created = [moment for moment in listed if moment is not None]
+    if not created or len(created) < len(listed):
+        return EPOCH
+    if len(created) > 1 and created[1] < created[0]:  # not in the order asked for
+        return EPOCH
+    return created[0].astimezone(UTC).date() - CHARGE_OVERLAP
 
 
 def _existing(spec: _Spec, environment: str, keys: Sequence[str]) -> dict[str, tuple[Any, ...]]:

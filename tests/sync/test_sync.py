@@ -466,3 +466,30 @@ def test_a_backfill_of_one_day_reads_the_charges_of_that_day(accepton):
 
     assert result.created == 1
     assert Charge.objects.filter(pk=charge.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("listed", "expected"),
+    [
+        (["2021-05-04T10:00:00Z", "2021-05-06T10:00:00Z"], "2021-05-03"),
+        (["2021-05-06T10:00:00Z", "2021-05-04T10:00:00Z"], "2015-01-01"),  # newest first
+        (["2021-05-04T10:00:00Z"], "2021-05-03"),
+        ([], "2015-01-01"),
+    ],
+)
+def test_the_date_walk_starts_at_the_oldest_charge_only_when_the_list_is_in_order(listed, expected):
+    """Asked for in ascending order, a list's first charge is the oldest; a server that lists
+    them another way (its fixtures show the newest first) is read from the beginning."""
+    from datetime import date
+
+    from django_accepton.client import AcceptOn
+
+    base = "https://api.example.test"
+    charges = [
+        {"id": f"chg_{n}", "amount": 100, "currency": "usd", "status": "paid", "created_at": at}
+        for n, at in enumerate(listed)
+    ]
+    with responses.RequestsMock() as mocked:
+        mocked.get(f"{base}/v1/charges", json={"object": "list", "data": charges})
+        client = AcceptOn("skey_" + "1" * 32, environment="sandbox", base_url=base)
+        assert sync_service._first_charge_day(client) == date.fromisoformat(expected)
