@@ -116,6 +116,11 @@ def refund(
     )
     client = get_client()
     _note_flag_before(client, request)
+    # The call goes out now: the reconciliation waits RECONCILE_AFTER_SECONDS from here, not
+    # from the reservation (the read above, retried, can take longer than that).
+    RefundRequest.objects.filter(pk=request.pk, state=RefundState.REQUESTED).update(
+        updated=timezone.now()
+    )
     try:
         remote = client.refunds.create(charge_id, amount)
     except (InvalidRequestError, AuthenticationError) as exc:

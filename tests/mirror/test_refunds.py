@@ -93,6 +93,47 @@ def test_a_refund_id_acceptOn_answers_twice_still_records_the_money(
     assert announced == [(2000, False), (3000, True)]
 
 
+def test_a_refund_still_on_its_way_is_not_settled_by_the_reconciliation(accepton, monkeypatch):
+    """The read before the refund, retried, can outlast RECONCILE_AFTER_SECONDS: the wait is
+    counted from the call, so a reconciliation running meanwhile leaves the request alone."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from django_accepton.api import get_client
+    from django_accepton.services import refunds as refunds_service
+
+    real_note, service = refunds_service._note_flag_before, type(get_client().refunds)
+    real_create = service.create
+    settled: list[Any] = []
+
+    def slow_read(client, request):
+        real_note(client, request)
+        RefundRequest.objects.filter(pk=request.pk).update(
+            updated=timezone.now() - timedelta(seconds=refunds_service.RECONCILE_AFTER_SECONDS + 60)
+        )
+
+    def create_while_reconciling(self, *args, **kwargs):
+        settled.append(reconcile_refunds())
+        return real_create(self, *args, **kwargs)
+
+    monkeypatch.setattr(refunds_service, "_note_flag_before", slow_read)
+    monkeypatch.setattr(service, "create", create_while_reconciling)
+    charge = verified_charge(accepton, 5000)
+
+    request = refund(charge, 5000)
+
+    assert settled[0].as_dict() == {
+        "charges_checked": 0,
+        "succeeded": 0,
+        "released": 0,
+        "still_unknown": 0,
+    }
+    assert request.state == RefundState.SUCCEEDED
+    charge.refresh_from_db()
+    assert (charge.amount_refunded, charge.refunded) == (5000, True)
+
+
 def test_a_partial_refund_is_never_announced_as_full(accepton, django_capture_on_commit_callbacks):
     """Whichever way AcceptOn's flag reads (on after any refund, or once all of it went back),
     ``full`` says what this store's own refunds returned."""
