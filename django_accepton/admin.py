@@ -62,7 +62,12 @@ from django_accepton.money import describe_promo, format_money, to_major
 from django_accepton.services import attention
 from django_accepton.services.environments import EnvironmentMismatch
 from django_accepton.services.promo_codes import delete_promo_code
-from django_accepton.services.refunds import RefundError, RefundOutcomeUnknown, refund
+from django_accepton.services.refunds import (
+    RefundError,
+    RefundOutcomeUnknown,
+    refund,
+    settle_by_hand,
+)
 from django_accepton.services.subscriptions import cancel_subscription
 from django_accepton.services.sync import resync
 
@@ -741,6 +746,63 @@ class RefundRequestAdmin(ReadOnlyAdmin):
     list_select_related = ("charge", "requested_by", "refund")
     raw_id_fields = ("charge", "refund")
     search_fields = ("=charge__id",)
+    actions = ("settle_refunded", "settle_not_refunded")
+
+    def has_refund_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("django_accepton.refund_charge")
+
+    def _settle(
+        self, request: HttpRequest, queryset: QuerySet[RefundRequest], *, refunded: bool
+    ) -> TemplateResponse | None:
+        if _too_many(self, request, queryset):
+            return None
+        chosen = list(queryset.select_related("charge"))
+        if request.POST.get("confirmed") != "yes":
+            return _confirm_action(
+                self,
+                request,
+                queryset,
+                action="settle_refunded" if refunded else "settle_not_refunded",
+                title=str(_("Settle refunds of unknown outcome")),
+                question=str(
+                    _("AcceptOn's dashboard shows these refunds made?")
+                    if refunded
+                    else _("AcceptOn's dashboard shows these refunds not made?")
+                ),
+                items=[
+                    f"{item.pk}: {item.charge_id}, "
+                    f"{format_money(item.amount, item.charge.currency)} "
+                    f"({item.get_state_display()})"
+                    for item in chosen
+                ],
+                confirm_label=str(_("Yes, settle them")),
+            )
+        for item in chosen:
+            try:
+                settled = settle_by_hand(item, refunded=refunded, settled_by=request.user)
+            except RefundError as exc:
+                self.message_user(request, f"{item.pk}: {exc.message}", messages.ERROR)
+                continue
+            self.log_change(request, settled, settled.error)
+            self.message_user(request, f"{item.pk}: {settled.error}", messages.SUCCESS)
+        return None
+
+    @admin.action(
+        description=_("Settle as refunded (seen on AcceptOn's dashboard)"), permissions=["refund"]
+    )
+    def settle_refunded(
+        self, request: HttpRequest, queryset: QuerySet[RefundRequest]
+    ) -> TemplateResponse | None:
+        return self._settle(request, queryset, refunded=True)
+
+    @admin.action(
+        description=_("Settle as not refunded (not on AcceptOn's dashboard)"),
+        permissions=["refund"],
+    )
+    def settle_not_refunded(
+        self, request: HttpRequest, queryset: QuerySet[RefundRequest]
+    ) -> TemplateResponse | None:
+        return self._settle(request, queryset, refunded=False)
 
     @admin.display(description=_("amount"), ordering="amount")
     def money(self, obj: RefundRequest) -> str:

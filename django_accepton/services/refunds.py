@@ -302,6 +302,58 @@ def _mark_unknown(request: RefundRequest, error: str) -> None:
     )
 
 
+def settle_by_hand(
+    request: RefundRequest | int, *, refunded: bool, settled_by: Any = None
+) -> RefundRequest:
+    """Settle a refund of unknown outcome as a human found it on AcceptOn's dashboard:
+    ``refunded`` (the amount stays counted and ``charge_refunded`` is announced) or not (the
+    amount is released, and can be refunded again). Only an ``unknown`` request is settled;
+    anything else raises ``RefundNotAllowed`` and changes nothing."""
+    pk = request.pk if isinstance(request, RefundRequest) else request
+    who = str(settled_by) if settled_by is not None else "a human"
+    charge_id = RefundRequest.objects.values_list("charge_id", flat=True).get(pk=pk)
+    with transaction.atomic():
+        # The charge first, then its request, in the order every refund path takes them.
+        charge = Charge.objects.select_for_update().get(pk=charge_id)
+        locked = RefundRequest.objects.select_for_update().get(pk=pk)
+        if locked.state != RefundState.UNKNOWN:
+            raise RefundNotAllowed(
+                f"Refund request {pk} is {locked.state}: only one of unknown outcome is settled "
+                "by hand.",
+                request=locked,
+            )
+        if refunded:
+            locked.state = RefundState.SUCCEEDED
+            locked.error = f"Settled by {who}: refunded on AcceptOn."
+            returned = (
+                RefundRequest.objects.filter(
+                    charge_id=charge.pk, state=RefundState.SUCCEEDED
+                ).aggregate(total=Sum("amount"))["total"]
+                or 0
+            ) + locked.amount
+            full = returned >= (charge.amount or 0)
+            charge.refunded = charge.refunded or full
+            if charge.needs_attention and full:
+                charge.attention_resolved_at = timezone.now()
+            charge.save(update_fields=["refunded", "attention_resolved_at"])
+            announce(
+                signals.charge_refunded,
+                Charge,
+                charge=charge,
+                amount=locked.amount,
+                full=full,
+                source="reconciliation",
+            )
+        else:
+            charge.amount_refunded = max(charge.amount_refunded - locked.amount, 0)
+            charge.save(update_fields=["amount_refunded"])
+            locked.state = RefundState.FAILED
+            locked.error = f"Settled by {who}: not refunded on AcceptOn; the amount is released."
+        locked.save(update_fields=["state", "error", "updated"])
+    logger.info("Refund request %s settled by hand: %s", pk, locked.state)
+    return locked
+
+
 @dataclass
 class ReconcileResult:
     charges_checked: int = 0

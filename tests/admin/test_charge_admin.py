@@ -355,3 +355,76 @@ def test_the_charge_page_shows_its_amounts_as_money(accepton, superuser_client):
     row = page[page.index("field-charged") : page.index("field-amount_refunded_money")]
     assert "$50.00" in row
     assert "$15.00" in page[page.index("field-amount_refunded_money") :]
+
+
+REQUESTS = reverse("admin:django_accepton_refundrequest_changelist")
+
+
+def unknown_refund(accepton, amount: int = 1000):
+    """A partial refund answered 503: unknown, reserved, left for a human."""
+    from django_accepton.services.refunds import RefundOutcomeUnknown, refund
+
+    charge = verified_charge(accepton, 5000)
+    fault(accepton, status=503, path_prefix="/v1/refunds", count=3)
+    with pytest.raises(RefundOutcomeUnknown):
+        refund(charge, amount)
+    request = RefundRequest.objects.get(charge=charge)
+    assert request.state == RefundState.UNKNOWN
+    return charge, request
+
+
+@pytest.mark.parametrize("seen", ["refunded", "not refunded"])
+def test_a_refund_of_unknown_outcome_is_settled_by_hand_from_what_the_dashboard_shows(
+    accepton, staff_client, seen, django_capture_on_commit_callbacks
+):
+    from django_accepton.signals import charge_refunded
+
+    charge, request = unknown_refund(accepton)
+    refunder = staff_client("view_refundrequest", "refund_charge")
+    action = "settle_refunded" if seen == "refunded" else "settle_not_refunded"
+    selection = {"action": action, "_selected_action": [request.pk]}
+    announced: list[tuple[int, bool, str]] = []
+    charge_refunded.connect(
+        lambda sender, amount, full, source, **kw: announced.append((amount, full, source)),
+        weak=False,
+        dispatch_uid="by-hand",
+    )
+    try:
+        confirm = refunder.post(REQUESTS, selection)
+        assert confirm.status_code == 200
+        assert f"{request.pk}: {charge.pk}, $10.00" in confirm.content.decode()
+        with django_capture_on_commit_callbacks(execute=True):
+            done = refunder.post(REQUESTS, {**selection, "confirmed": "yes"})
+    finally:
+        charge_refunded.disconnect(dispatch_uid="by-hand")
+
+    assert done.status_code == 302
+    request.refresh_from_db()
+    charge.refresh_from_db()
+    if seen == "refunded":
+        assert request.state == RefundState.SUCCEEDED
+        assert (charge.amount_refunded, charge.refunded) == (1000, False)
+        assert announced == [(1000, False, "reconciliation")]
+    else:
+        assert request.state == RefundState.FAILED
+        assert (charge.amount_refunded, charge.refundable_amount) == (0, 5000)
+        assert announced == []
+    assert "Settled by staff" in request.error
+    # Settled once: a second settling changes nothing.
+    again = refunder.post(REQUESTS, {**selection, "confirmed": "yes"})
+    assert "only one of unknown outcome" in " ".join(messages_of(again))
+
+
+def test_settling_a_refund_by_hand_needs_the_refund_permission(accepton, staff_client):
+    _, request = unknown_refund(accepton)
+    viewer = staff_client("view_refundrequest")
+
+    page = viewer.get(REQUESTS).content.decode()
+    viewer.post(
+        REQUESTS,
+        {"action": "settle_not_refunded", "_selected_action": [request.pk], "confirmed": "yes"},
+    )
+
+    assert "settle_not_refunded" not in page
+    request.refresh_from_db()
+    assert request.state == RefundState.UNKNOWN
