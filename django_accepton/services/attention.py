@@ -8,9 +8,10 @@ status that takes no money), as is a charge refused because its status stayed on
 calls a success. Each is flagged (``Charge.attention`` holds the reason) in the
 transaction that refuses it, and ``charge_needs_attention`` is sent once that commits.
 
-An attention item stays open (``Charge.needs_attention``) until its money goes back (a refund
-through the package, from the admin's button or the policy below, marks it settled once the
-charge is refunded) or a human marks it settled (:func:`settle`, the admin action). The admin
+An attention item stays open (``Charge.needs_attention``) until its money goes back (refunds
+through the package, from the admin's button or the policy below, mark it settled once they
+cover the charge; AcceptOn's ``refunded`` flag alone does not, as it may mean a partial refund)
+or a human marks it settled (:func:`settle`, the admin action). The admin
 lists open items with the "Needs attention" filter and offers their refund.
 
 ``REFUND_UNFULFILLED`` (off by default) makes :func:`refund_unfulfilled` refund every open item

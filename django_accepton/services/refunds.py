@@ -472,8 +472,14 @@ def _reconcile_charge(client: Any, charge_id: str, unsettled: Any, result: Recon
                 full=None,
                 source="reconciliation",
             )
-        if charge.refunded and charge.needs_attention:
-            charge.attention_resolved_at = timezone.now()  # the money went back
+        returned = (
+            RefundRequest.objects.filter(
+                charge_id=charge_id, state=RefundState.SUCCEEDED
+            ).aggregate(total=Sum("amount"))["total"]
+            or 0
+        ) + sum(r.amount for r in requests if r.state == RefundState.SUCCEEDED)
+        if charge.needs_attention and returned >= whole:
+            charge.attention_resolved_at = timezone.now()  # the package's refunds cover it
         charge.status = remote.status or charge.status
         charge.raw = remote.raw
         charge.synced_at = timezone.now()

@@ -737,12 +737,10 @@ def _write_page(spec: _Spec, run: SyncRun, page: _Page, *, whole: bool) -> None:
             environment=run.environment, **{f"{spec.key_field}__in": page.unchanged}
         ).update(last_seen_at=now)
     if events:
-        refunded = [key for name, key, _ in events if name == "charge_refunded"]
-        if refunded:
-            # Money AcceptOn took without a sale here went back: the attention item is settled.
-            Charge.objects.filter(
-                pk__in=refunded, attention__gt="", attention_resolved_at__isnull=True
-            ).update(attention_resolved_at=now)
+        # A refunded flag found here does not settle an attention item: under one reading of
+        # AcceptOn's documents it turns on at a partial refund, so part of the money may still
+        # be held. Refunds through the package settle it once they cover the charge; a human
+        # marks it settled otherwise.
         _announce(spec, run.environment, events, written=built)
 
 
