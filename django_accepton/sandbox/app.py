@@ -29,6 +29,8 @@ logger = logging.getLogger("django_accepton.sandbox")
 # A server that can close a socket without answering puts a callable under this environ key
 # (SandboxServer does); the drop_connection fault needs it.
 DROP_CONNECTION_KEY = "accepton_sandbox.drop_connection"
+# The state's generation when the request arrived (SandboxState.reset bumps it).
+GENERATION_KEY = "accepton_sandbox.generation"
 
 _ACCESS_TOKEN = re.compile(r"(^|&)(access_token=)[^&]*")
 _CORS = [("Access-Control-Allow-Origin", "*")]
@@ -149,6 +151,7 @@ class SandboxApp:
         return [b"" if head else response.body]
 
     def handle(self, environ: WSGIEnvironment) -> Response:
+        environ[GENERATION_KEY] = self.state.generation
         try:
             request = read_request(environ)
         except SandboxError as error:
@@ -186,8 +189,11 @@ class SandboxApp:
     def _faulty(self, request: Request, fault: Fault) -> Response:
         if fault.delay:
             # The request is still processed after the wait: a client that gave up meanwhile
-            # has to reconcile, exactly as with a slow production server.
+            # has to reconcile, exactly as with a slow production server. Unless the state was
+            # reset meanwhile: the request then belongs to a state that is gone.
             self._sleep(fault.delay)
+            if request.environ.get(GENERATION_KEY) != self.state.generation:
+                return Response(503, b"", [("Content-Type", "application/json")])
         if fault.drop_connection:
             drop = request.environ.get(DROP_CONNECTION_KEY)
             if callable(drop):
@@ -261,4 +267,10 @@ class SandboxApp:
 
     def _record(self, request: Request, status: int) -> None:
         query = _ACCESS_TOKEN.sub(r"\1\2[redacted]", request.query_string)
-        self.state.record_request(request.method, request.path, status, query)
+        self.state.record_request(
+            request.method,
+            request.path,
+            status,
+            query,
+            generation=request.environ.get(GENERATION_KEY),
+        )

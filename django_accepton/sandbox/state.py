@@ -61,6 +61,9 @@ class SandboxState:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._seq = itertools.count()
         self._log: deque[RequestRecord] = deque(maxlen=request_log_size)
+        # Bumped by reset(): a request that started before it (one a fault keeps waiting, say)
+        # records nothing in the new log.
+        self._generation = 0
         self._faults: list[Fault] = []
         self._tokens = Tokens(self)
         self._charges = Charges(self)
@@ -323,6 +326,7 @@ class SandboxState:
     def reset(self) -> None:
         """Forget every object, fault, override and logged request; the keys stay."""
         with self._lock:
+            self._generation += 1
             self._log.clear()
             self._faults.clear()
             self._tokens.clear()
@@ -401,8 +405,19 @@ class SandboxState:
 
     # ----- request log ------------------------------------------------------------------------
 
-    def record_request(self, method: str, path: str, status: int, query: str = "") -> None:
+    @property
+    def generation(self) -> int:
+        """How many times the state was reset: a request notes it when it arrives."""
+        return self._generation
+
+    def record_request(
+        self, method: str, path: str, status: int, query: str = "", *, generation: int | None = None
+    ) -> None:
+        """Log an answered request, unless the state was reset since it arrived (``generation``):
+        a request a fault kept waiting then belongs to a test that is over."""
         with self._lock:
+            if generation is not None and generation != self._generation:
+                return
             self._log.append(RequestRecord(method.upper(), path, status, query))
 
     @property

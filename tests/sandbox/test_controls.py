@@ -105,6 +105,25 @@ def test_client_that_times_out_on_a_delay_still_changed_state(accepton_sandbox):
         time.sleep(0.05)
 
 
+def test_a_request_a_delay_outlasts_a_reset_leaves_the_new_state_alone(accepton_sandbox):
+    """A request still waiting out a delay when the state is reset (the next test started)
+    neither changes the new state nor shows in its request log."""
+    api = Api(accepton_sandbox)
+    charge = api.charge(1000)
+    api.control("faults", {"delay": 0.5, "path_prefix": "/v1/charges/"})
+
+    with pytest.raises(requests.ReadTimeout):
+        requests.get(
+            f"{accepton_sandbox.url}/v1/charges/{charge['id']}",
+            headers={"Authorization": f"Bearer {accepton_sandbox.secret_key}"},
+            timeout=(TIMEOUT, 0.1),
+        )
+    accepton_sandbox.state.reset()
+    time.sleep(0.8)  # the delayed request wakes up and finishes meanwhile
+
+    assert accepton_sandbox.state.request_log == []
+
+
 def test_delay_and_status_combine(accepton_sandbox):
     api = Api(accepton_sandbox)
     api.control("faults", {"delay": 0.2, "status": 503})
