@@ -42,10 +42,11 @@ from django_accepton.client import (
     AuthenticationError,
     InvalidRequestError,
 )
+from django_accepton.client import Charge as RemoteCharge
 from django_accepton.client import Refund as RemoteRefund
 from django_accepton.models import Charge, Refund, RefundRequest, RefundState, Verification
 from django_accepton.services.changes import announce
-from django_accepton.services.cleaning import clean_row
+from django_accepton.services.cleaning import clean_json, clean_row
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +140,18 @@ def refund(
         # Whatever broke, the call may have gone out: keep the amount reserved.
         _mark_unknown(request, f"{type(exc).__name__}: {exc}")
         raise
-    return _record_success(request, remote)
+    return _record_success(request, remote, _charge_after(client, charge_id))
+
+
+def _charge_after(client: AcceptOn, charge_id: str) -> RemoteCharge | None:
+    """The charge as AcceptOn reports it once the refund went through, so the mirror holds what
+    the next sync will read (and the sync does not announce this refund again); ``None`` when
+    it cannot be read now."""
+    try:
+        return client.charges.retrieve(charge_id)
+    except AcceptOnError as exc:
+        logger.info("Charge %s could not be read after its refund: %s", charge_id, exc)
+        return None
 
 
 def _note_flag_before(client: AcceptOn, request: RefundRequest) -> None:
@@ -220,7 +232,9 @@ def _locked(request: RefundRequest) -> tuple[Charge, RefundRequest]:
     return charge, RefundRequest.objects.select_for_update().get(pk=request.pk)
 
 
-def _record_success(request: RefundRequest, remote: RemoteRefund) -> RefundRequest:
+def _record_success(
+    request: RefundRequest, remote: RemoteRefund, after: RemoteCharge | None = None
+) -> RefundRequest:
     now = timezone.now()
     with transaction.atomic():
         charge, locked = _locked(request)
@@ -252,11 +266,14 @@ def _record_success(request: RefundRequest, remote: RemoteRefund) -> RefundReque
         refunded_total = charge.refunds.aggregate(total=Sum("amount"))["total"] or 0
         # All of it, by this store's own refunds: AcceptOn's flag may be on after any refund.
         full = refunded_total >= (charge.amount or 0)
-        charge.refunded = charge.refunded or full
+        charge.refunded = charge.refunded or full or bool(after and after.refunded)
         if charge.needs_attention and full:
             charge.attention_resolved_at = now  # the money went back
-        # What AcceptOn will report once the sync reads it: this refund is announced here.
-        charge.raw = {**(charge.raw or {}), "refunded": charge.refunded}
+        # What the sync will read: this refund is announced here, and must not be again. Unread,
+        # the flag is taken as on (it may turn on at a partial refund); the sync corrects it.
+        charge.raw = (
+            clean_json(after.raw) if after is not None else {**(charge.raw or {}), "refunded": True}
+        )
         charge.save(update_fields=["amount_refunded", "refunded", "attention_resolved_at", "raw"])
         announce(
             signals.charge_refunded,

@@ -35,9 +35,12 @@ def test_partial_refunds_add_up_to_the_charge(accepton):
     second = refund(charge.pk, 1000)
 
     charge.refresh_from_db()
+    # refunded mirrors AcceptOn's flag, read back after each refund: on at a partial refund
+    # where AcceptOn turns it on then (undocumented).
+    flag_on_any = accepton.state.dialect.refunded_flag == "any"
     assert (charge.amount_refunded, charge.refunded, charge.refundable_amount) == (
         3000,
-        False,
+        flag_on_any,
         2000,
     )
     assert first.state == second.state == RefundState.SUCCEEDED
