@@ -7,6 +7,7 @@ import json
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from django_accepton.models import Charge, TransactionToken, Verification
 from django_accepton.services.promo_codes import create_promo_code
@@ -218,6 +219,22 @@ def test_many_visits_of_the_confirming_page_at_once_ask_acceptOn_once(accepton, 
 
     assert errors == []
     assert accepton.state.request_count("GET", "/v1/charges/") == 1
+
+
+def test_the_confirming_page_says_why_the_customer_waits(accepton, client):
+    token_id = token_in(render_form(PRODUCT))
+    accepton.state.set_charge_override(status="submitted_for_settlement")
+    charge = pay(accepton, token_id).json()
+    answer = client.post(
+        f"{reverse('accepton:return')}?token={token_id}", {"response": json.dumps(charge)}
+    )
+    assert reverse("accepton:pending") in answer["Location"]
+    Charge.objects.update(last_attempt_at=timezone.now())  # no look from the page itself
+
+    page = client.get(answer["Location"]).content.decode()
+
+    assert "has not confirmed it yet" in page
+    assert "not answering" not in page
 
 
 @pytest.mark.django_db(transaction=True)
