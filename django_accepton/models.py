@@ -125,7 +125,13 @@ class Charge(models.Model):
     amount = models.PositiveBigIntegerField(null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
     status = models.CharField(max_length=32, blank=True, db_index=True)
-    refunded = models.BooleanField(default=False)
+    refunded = models.BooleanField(
+        default=False,
+        help_text=_(
+            "AcceptOn's own flag. Its documents do not say whether it turns on at the first "
+            "refund or once refunds reach the amount charged."
+        ),
+    )
     amount_refunded = models.PositiveBigIntegerField(default=0)
     description = models.CharField(max_length=500, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
