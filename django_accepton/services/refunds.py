@@ -319,6 +319,12 @@ def _mark_unknown(request: RefundRequest, error: str) -> None:
     )
 
 
+def _returned(charge_id: str) -> int:
+    """What the charge's succeeded refund requests returned."""
+    found = RefundRequest.objects.filter(charge_id=charge_id, state=RefundState.SUCCEEDED)
+    return int(found.aggregate(total=Sum("amount"))["total"] or 0)
+
+
 def settle_by_hand(
     request: RefundRequest | int, *, refunded: bool, settled_by: Any = None
 ) -> RefundRequest:
@@ -342,12 +348,7 @@ def settle_by_hand(
         if refunded:
             locked.state = RefundState.SUCCEEDED
             locked.error = f"Settled by {who}: refunded on AcceptOn."
-            returned = (
-                RefundRequest.objects.filter(
-                    charge_id=charge.pk, state=RefundState.SUCCEEDED
-                ).aggregate(total=Sum("amount"))["total"]
-                or 0
-            ) + locked.amount
+            returned = _returned(charge.pk) + locked.amount
             full = returned >= (charge.amount or 0)
             charge.refunded = charge.refunded or full
             if charge.needs_attention and full:
@@ -445,12 +446,7 @@ def _reconcile_charge(client: Any, charge_id: str, unsettled: Any, result: Recon
     with transaction.atomic():
         charge = Charge.objects.select_for_update().get(pk=charge_id)
         requests = list(unsettled.select_for_update().filter(charge_id=charge_id))
-        before = (
-            RefundRequest.objects.filter(
-                charge_id=charge_id, state=RefundState.SUCCEEDED
-            ).aggregate(total=Sum("amount"))["total"]
-            or 0
-        )
+        before = _returned(charge_id)
         whole = charge.amount or 0
         flag_was_on, announced = charge.refunded, False
         for request in requests:
@@ -489,12 +485,7 @@ def _reconcile_charge(client: Any, charge_id: str, unsettled: Any, result: Recon
                 full=None,
                 source="reconciliation",
             )
-        returned = (
-            RefundRequest.objects.filter(
-                charge_id=charge_id, state=RefundState.SUCCEEDED
-            ).aggregate(total=Sum("amount"))["total"]
-            or 0
-        ) + sum(r.amount for r in requests if r.state == RefundState.SUCCEEDED)
+        returned = before + sum(r.amount for r in requests if r.state == RefundState.SUCCEEDED)
         if charge.needs_attention and returned >= whole:
             charge.attention_resolved_at = timezone.now()  # the package's refunds cover it
         charge.status = remote.status or charge.status

@@ -647,30 +647,28 @@ _UNDECIDED = {
 
 
 def _may_look_again(charge_id: str) -> bool:
-    """Whether a claim AcceptOn has not said enough about (a recurring payment whose
-    subscription could not be chosen, a status that is not a documented success) may wait for
-    another look: until it has had ``SUBSCRIPTION_LOOKUPS`` looks *and* is
-    ``SUBSCRIPTION_WAIT`` old. Lookups are counted apart from attempts (a claim that waited out
-    an outage still gets every look), and the time keeps a page refreshing every few seconds
-    from spending them all at once."""
-    row = Charge.objects.filter(pk=charge_id).values_list("lookups", "claimed_at").first()
-    if row is None:
-        return False
-    lookups, claimed_at = row
-    young = claimed_at is not None and timezone.now() - claimed_at < recurring.SUBSCRIPTION_WAIT
-    return bool(young or lookups + 1 < recurring.SUBSCRIPTION_LOOKUPS)
+    """Whether a recurring payment whose subscription could not be chosen may wait for another
+    look: until it has had ``SUBSCRIPTION_LOOKUPS`` looks *and* is ``SUBSCRIPTION_WAIT`` old.
+    Lookups are counted apart from attempts (a claim that waited out an outage still gets every
+    look), and the time keeps a page refreshing every few seconds from spending them all at
+    once."""
+    return _may_wait(charge_id, "lookups")
 
 
 def _may_hold(charge_id: str) -> bool:
-    """Whether a claim whose status is not a documented success may wait for another look:
-    like :func:`_may_look_again`, counted in attempts rather than in looks, which stay whole
-    for the subscription a recurring payment looks for once its status is a success."""
-    row = Charge.objects.filter(pk=charge_id).values_list("attempts", "claimed_at").first()
+    """Whether a claim whose status is not a documented success may wait for another look: as
+    :func:`_may_look_again`, counted in attempts rather than in looks, which stay whole for the
+    subscription a recurring payment looks for once its status is a success."""
+    return _may_wait(charge_id, "attempts")
+
+
+def _may_wait(charge_id: str, counted: str) -> bool:
+    row = Charge.objects.filter(pk=charge_id).values_list(counted, "claimed_at").first()
     if row is None:
         return False
-    attempts, claimed_at = row
+    count, claimed_at = row
     young = claimed_at is not None and timezone.now() - claimed_at < recurring.SUBSCRIPTION_WAIT
-    return bool(young or attempts + 1 < recurring.SUBSCRIPTION_LOOKUPS)
+    return bool(young or count + 1 < recurring.SUBSCRIPTION_LOOKUPS)
 
 
 def _waits(
