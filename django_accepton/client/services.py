@@ -334,8 +334,7 @@ class Plans(RecurringService):
 
     def create(self, name: str, amount: int, currency: str, period_unit: str) -> Plan:
         data: dict[str, ParamValue] = {
-            # Also a path segment of every later call about the code.
-            "name": check.text(check.path_segment(name, "name") and name, "name"),
+            "name": check.text(name, "name"),
             "amount": check.positive_amount(amount),
             "currency": check.currency(currency),
             "period_unit": check.choice(period_unit, "period_unit", PERIOD_UNITS),
