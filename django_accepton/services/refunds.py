@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -263,12 +263,9 @@ def _record_success(
         # nothing reserved any more.
         reserved = 0 if locked.state == RefundState.FAILED else locked.amount
         charge.amount_refunded = max(charge.amount_refunded - reserved + remote.amount, 0)
-        refunded_total = charge.refunds.aggregate(total=Sum("amount"))["total"] or 0
         # All of it, by this store's own refunds: AcceptOn's flag may be on after any refund.
-        full = refunded_total >= (charge.amount or 0)
+        full = _covers(charge, _returned(charge.pk) + remote.amount, now)
         charge.refunded = charge.refunded or full or bool(after and after.refunded)
-        if charge.needs_attention and full:
-            charge.attention_resolved_at = now  # the money went back
         # What the sync will read: this refund is announced here, and must not be again. Unread,
         # the flag is taken as on (it may turn on at a partial refund); the sync corrects it.
         charge.raw = (
@@ -320,9 +317,19 @@ def _mark_unknown(request: RefundRequest, error: str) -> None:
 
 
 def _returned(charge_id: str) -> int:
-    """What the charge's succeeded refund requests returned."""
+    """What the charge's succeeded refund requests returned (through the service, confirmed by
+    the reconciliation or settled by hand: only the first have a ``Refund`` row)."""
     found = RefundRequest.objects.filter(charge_id=charge_id, state=RefundState.SUCCEEDED)
     return int(found.aggregate(total=Sum("amount"))["total"] or 0)
+
+
+def _covers(charge: Charge, returned: int, now: datetime) -> bool:
+    """Whether ``returned`` is all of ``charge``; an attention item it covers is settled (the
+    money went back). The caller saves the row."""
+    full = returned >= (charge.amount or 0)
+    if full and charge.needs_attention:
+        charge.attention_resolved_at = now
+    return full
 
 
 def settle_by_hand(
@@ -348,11 +355,8 @@ def settle_by_hand(
         if refunded:
             locked.state = RefundState.SUCCEEDED
             locked.error = f"Settled by {who}: refunded on AcceptOn."
-            returned = _returned(charge.pk) + locked.amount
-            full = returned >= (charge.amount or 0)
+            full = _covers(charge, _returned(charge.pk) + locked.amount, timezone.now())
             charge.refunded = charge.refunded or full
-            if charge.needs_attention and full:
-                charge.attention_resolved_at = timezone.now()
             charge.save(update_fields=["refunded", "attention_resolved_at"])
             announce(
                 signals.charge_refunded,
@@ -485,9 +489,8 @@ def _reconcile_charge(client: Any, charge_id: str, unsettled: Any, result: Recon
                 full=None,
                 source="reconciliation",
             )
-        returned = before + sum(r.amount for r in requests if r.state == RefundState.SUCCEEDED)
-        if charge.needs_attention and returned >= whole:
-            charge.attention_resolved_at = timezone.now()  # the package's refunds cover it
+        settled = sum(r.amount for r in requests if r.state == RefundState.SUCCEEDED)
+        _covers(charge, before + settled, timezone.now())
         charge.status = remote.status or charge.status
         charge.raw = remote.raw
         charge.synced_at = timezone.now()

@@ -137,6 +137,35 @@ def test_a_refund_still_on_its_way_is_not_settled_by_the_reconciliation(accepton
     assert (charge.amount_refunded, charge.refunded) == (5000, True)
 
 
+def test_a_refund_settled_by_hand_counts_toward_the_whole_charge(
+    accepton, django_capture_on_commit_callbacks
+):
+    """What the package returned is every succeeded request, with or without a Refund row
+    (one settled by hand has none): the refund of the rest is announced as full."""
+    from django_accepton.services.refunds import settle_by_hand
+    from django_accepton.signals import charge_refunded
+
+    charge = verified_charge(accepton, 5000)
+    fault(accepton, status=503, path_prefix="/v1/refunds", count=3)
+    with pytest.raises(RefundOutcomeUnknown):
+        refund(charge, 1000)
+    accepton.state.clear_faults()
+    settle_by_hand(RefundRequest.objects.get(), refunded=True)
+    announced: list[Any] = []
+    charge_refunded.connect(
+        lambda sender, full, **kw: announced.append(full), weak=False, dispatch_uid="by-hand-rest"
+    )
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            refund(charge, 4000)
+    finally:
+        charge_refunded.disconnect(dispatch_uid="by-hand-rest")
+
+    assert announced == [True]
+    charge.refresh_from_db()
+    assert (charge.amount_refunded, charge.refunded) == (5000, True)
+
+
 def test_a_partial_refund_is_never_announced_as_full(accepton, django_capture_on_commit_callbacks):
     """Whichever way AcceptOn's flag reads (on after any refund, or once all of it went back),
     ``full`` says what this store's own refunds returned."""
