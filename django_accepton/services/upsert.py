@@ -152,10 +152,10 @@ def read_rows(
         return [tuple(row) for row in found]
     converted = []
     for row in found:
-        values = list(row)
+        cells = list(row)
         for index, convert, column in converters:
-            values[index] = convert(values[index], column, connection)
-        converted.append(tuple(values))
+            cells[index] = convert(cells[index], column, connection)
+        converted.append(tuple(cells))
     return converted
 
 
