@@ -95,6 +95,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
 
+class RefundPermissionMixin:
+    """The ``refund`` permission of admin actions that move money: ``refund_charge``."""
+
+    def has_refund_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("django_accepton.refund_charge")
+
+
 def _confirm_action(
     model_admin: admin.ModelAdmin,  # type: ignore[type-arg]
     request: HttpRequest,
@@ -423,7 +430,7 @@ CHARGE_AS_SENT = ("metadata", "raw")
 
 
 @admin.register(Charge)
-class ChargeAdmin(ResyncMixin, ReadOnlyAdmin):
+class ChargeAdmin(RefundPermissionMixin, ResyncMixin, ReadOnlyAdmin):
     # The key columns first, and few enough to fit 1280 px beside the filters (the navigation
     # sidebar folded) without scrolling: a browser test measures it. The environment is a
     # filter rather than a column.
@@ -454,9 +461,6 @@ class ChargeAdmin(ResyncMixin, ReadOnlyAdmin):
     inlines = (RefundRequestInline,)
     actions = ("refund_in_full", "mark_settled", "resync_selected")
     resource = "charges"
-
-    def has_refund_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("django_accepton.refund_charge")
 
     readonly_fields = ("paid_for", "charged", "amount_refunded_money")
 
@@ -740,16 +744,13 @@ class TransactionTokenAdmin(ReadOnlyAdmin):
 
 
 @admin.register(RefundRequest)
-class RefundRequestAdmin(ReadOnlyAdmin):
+class RefundRequestAdmin(RefundPermissionMixin, ReadOnlyAdmin):
     list_display = ("id", "charge", "money", "state", "requested_by", "refund", "created")
     list_filter = ("state", "environment")
     list_select_related = ("charge", "requested_by", "refund")
     raw_id_fields = ("charge", "refund")
     search_fields = ("=charge__id",)
     actions = ("settle_refunded", "settle_not_refunded")
-
-    def has_refund_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("django_accepton.refund_charge")
 
     def _settle(
         self, request: HttpRequest, queryset: QuerySet[RefundRequest], *, refunded: bool
