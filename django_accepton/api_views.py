@@ -7,8 +7,10 @@ JSON only: a browser opening the route gets a JSON 405, never DRF's browsable pa
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.decorators import method_decorator
 from drf_spectacular.openapi import AutoSchema
@@ -24,7 +26,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from django_accepton import __version__
+from django_accepton import __version__, jsontext
 from django_accepton.outcomes import destination
 from django_accepton.serializers import ChargeSubmissionSerializer, VerificationSerializer
 from django_accepton.services.verification import InvalidSubmission, Reason, VerificationResult
@@ -59,13 +61,17 @@ def _result_status(result: VerificationResult) -> int:
 
 
 class BoundedJSONParser(JSONParser):
-    """DRF's JSON parser, with JSON nested too deep for Python's decoder a 400, not a 500."""
+    """DRF's JSON parser, measuring the nesting first (:mod:`django_accepton.jsontext`): JSON
+    nested too deep is a 400, and is never handed to Python's recursive decoder."""
 
     def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        body = stream.read()
+        encoding = (parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET
         try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise ParseError("JSON parse error - nested too deeply.") from None
+            jsontext.check(body.decode(encoding))
+        except ValueError as exc:  # UnicodeDecodeError is a ValueError too
+            raise ParseError(f"JSON parse error - {exc}") from None
+        return super().parse(io.BytesIO(body), media_type, parser_context)
 
 
 @method_decorator(transaction.non_atomic_requests, name="dispatch")

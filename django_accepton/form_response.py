@@ -7,10 +7,10 @@ read. Only the charge id is taken from it: the rest is the browser's word and is
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import unquote, unquote_plus
 
+from django_accepton import jsontext
 from django_accepton.services.verification import InvalidSubmission
 
 
@@ -36,16 +36,15 @@ def charge_id_from_response(text: str | None, *, max_bytes: int) -> str:
 
 
 def _decode(text: str) -> Any:
-    # RecursionError: JSON nested a few thousand levels deep fits in the size limit.
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
+        return jsontext.loads(text)
+    except ValueError:
         pass
     if "%" in text or "+" in text:
         # Escaped as a URI (spaces as %20), or as a form value (spaces as +, a + as %2B).
         for unescape in (unquote, unquote_plus):
             try:
-                return json.loads(unescape(text))
-            except (ValueError, RecursionError):
+                return jsontext.loads(unescape(text))
+            except ValueError:
                 pass
     raise InvalidSubmission("The 'response' field is not valid JSON.")

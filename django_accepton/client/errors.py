@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from django_accepton import jsontext
 
 # AcceptOn answers "no such charge/plan" with a 400 rather than a 404 (and "no such token" with
 # either, depending on the source), so these error types mean "not found" whatever the status.
@@ -120,7 +121,7 @@ class APIConnectionError(AcceptOnError):
 def _error_fields(body: str) -> tuple[str | None, str | None]:
     """The ``(type, message)`` of an AcceptOn error body, tolerating other shapes."""
     try:
-        decoded = json.loads(body)
+        decoded = jsontext.loads(body)
     except ValueError:
         return None, None
     if not isinstance(decoded, dict):

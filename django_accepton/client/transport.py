@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
@@ -14,7 +13,7 @@ from typing import Any, TypeVar
 import requests
 import urllib3.exceptions
 
-from django_accepton import __version__
+from django_accepton import __version__, jsontext
 
 from .errors import AcceptOnError, APIConnectionError, APIError, error_for_response
 from .secret import Secret
@@ -259,8 +258,8 @@ class Transport:
         """Make the call and return ``parse`` of its decoded JSON body."""
         response = self.send(method, path, params=params, data=data, repeatable=repeatable)
         try:
-            payload = json.loads(response.content)
-        except (ValueError, RecursionError):
+            payload = jsontext.loads(response.content)
+        except ValueError:
             raise self._unexpected(response, method, path, "the body is not JSON") from None
         try:
             return parse(payload)

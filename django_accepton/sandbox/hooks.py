@@ -15,6 +15,8 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from django_accepton import jsontext
+
 from .control import PREFIX
 
 RECURRING_TOKENS = PREFIX + "/recurring_tokens"
@@ -36,7 +38,7 @@ def make_recurring_token(plan_id: str, *, base_url: str, timeout: float = 10.0) 
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
-            body: Any = json.loads(answer.read())
+            body: Any = jsontext.loads(answer.read())
     except urllib.error.HTTPError as exc:
         raise HookError(
             f"The sandbox refused a recurring token for {plan_id}: HTTP {exc.code}"

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
+
+from django_accepton import jsontext
 
 from .errors import bad_request
 
@@ -117,7 +118,7 @@ def _body_params(body: bytes, content_type: str) -> dict[str, Any]:
     # PHP's client sends JSON with no Content-Type at all; a leading "{" gives it away.
     if is_json or (media_type != "application/x-www-form-urlencoded" and _looks_like_json(body)):
         try:
-            data = json.loads(body)
+            data = jsontext.loads(body)
         except ValueError:
             raise bad_request("invalid_request", "The request body is not valid JSON.") from None
         if not isinstance(data, dict):

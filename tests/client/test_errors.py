@@ -94,6 +94,8 @@ def test_hierarchy() -> None:
         ('{"error": "upstream down"}', "upstream down"),
         ('{"message": "upstream down"}', "upstream down"),
         ('{"error": {"type": "bad_gateway"}}', "HTTP 502 Bad Gateway"),
+        ("[" * 20_000 + "]" * 20_000, "HTTP 502 Bad Gateway"),
+        ('{"error": ' * 20_000 + "1" + "}" * 20_000, "HTTP 502 Bad Gateway"),
     ],
 )
 def test_bodies_that_are_not_the_error_envelope(body: str, message: str) -> None:

@@ -100,6 +100,16 @@ def test_broken_json_body_is_a_400(accepton_sandbox):
     assert error_of(answer) == (400, "invalid_request")
 
 
+def test_deeply_nested_json_body_is_a_400(accepton_sandbox):
+    answer = Api(accepton_sandbox).post(
+        "/v1/tokens",
+        data=b'{"amount": ' * 20_000 + b"1" + b"}" * 20_000,
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert error_of(answer) == (400, "invalid_request")
+
+
 def test_json_array_body_is_a_400(accepton_sandbox):
     answer = Api(accepton_sandbox).post("/v1/tokens", json=[1, 2])
 
