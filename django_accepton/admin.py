@@ -58,7 +58,7 @@ from django_accepton.models import (
     SyncState,
     TransactionToken,
 )
-from django_accepton.money import describe_promo, format_money, to_major
+from django_accepton.money import describe_promo, format_money, format_number, to_major
 from django_accepton.services import attention
 from django_accepton.services.environments import EnvironmentMismatch
 from django_accepton.services.promo_codes import delete_promo_code
@@ -855,6 +855,17 @@ class PromoCodeAdmin(ResyncMixin, admin.ModelAdmin):  # type: ignore[type-arg]
         value = Decimal(obj.value)
         scale = get_settings().promo_percent_scale
         shown = pricing.percent_off(value, scale) if obj.promo_type == "percentage" else value
+        if obj.promo_type == "percentage" and shown > 100:
+            # 10 stored under the fraction scale: AcceptOn's documents read a percentage two
+            # ways (PROMO_PERCENT_SCALE), and this account's codes may be in the other one.
+            return _(
+                "%(value)s reads as %(percent)s %% off under PROMO_PERCENT_SCALE "
+                '"%(scale)s": check that setting against this account'
+            ) % {
+                "value": format_number(value),
+                "percent": format_number(shown),
+                "scale": scale,
+            }
         what = describe_promo(obj.promo_type, shown, "")
         try:
             after = pricing.price_after(example, obj.promo_type, value, scale)

@@ -70,15 +70,19 @@ def format_money(amount: int | None, currency: str = "usd") -> str:
     return f"{sign}{number} {code.upper()}".strip()
 
 
+def format_number(value: Decimal | int | float) -> str:
+    """``value`` in the active language's notation, without trailing zeros: 12.5, 1000."""
+    digits = f"{Decimal(str(value)):f}"
+    if "." in digits:
+        digits = digits.rstrip("0").rstrip(".")
+    return number_format(Decimal(digits), use_l10n=True)
+
+
 def describe_promo(promo_type: str, value: Decimal | int | float, currency: str = "usd") -> str:
     """``"15 % off"``, ``"$5.00 off"`` or ``"fixed price $20.00"``: a promo code's rule, with
     its amounts (minor units) as money. ``value`` is a percent for ``percentage`` codes."""
     if promo_type == "percentage":
-        digits = f"{Decimal(str(value)):f}"
-        if "." in digits:
-            digits = digits.rstrip("0").rstrip(".")
-        percent = number_format(Decimal(digits), use_l10n=True)
-        return _("%(percent)s %% off") % {"percent": percent}
+        return _("%(percent)s %% off") % {"percent": format_number(value)}
     if promo_type == "amount":
         return _("%(amount)s off") % {"amount": format_money(int(value), currency)}
     if promo_type == "fixed_price":

@@ -201,3 +201,27 @@ def test_a_percentage_is_sent_in_the_accounts_scale_and_shown_as_a_percent(accep
     page = manager.get(change_url(promo))
     assert page.context["adminform"].form.initial["value"] == Decimal(20)
     assert "20 % off: 100.00 becomes 80.00" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("scale", "stored", "shown"),
+    [
+        ("fraction", "10", "10 reads as 1000 % off"),
+        ("fraction", "1.5", "1.5 reads as 150 % off"),
+        ("percent", "150", "150 reads as 150 % off"),
+    ],
+)
+def test_a_percentage_above_100_in_the_settings_scale_names_the_setting(
+    accepton, manager, settings, scale, stored, shown
+):
+    settings.ACCEPTON = {**settings.ACCEPTON, "PROMO_PERCENT_SCALE": scale}
+    promo = PromoCode.objects.create(
+        name="DASHBOARD", promo_type="percentage", value=Decimal(stored), environment="sandbox"
+    )
+
+    text = manager.get(change_url(promo)).content.decode()
+
+    assert f'{shown} under PROMO_PERCENT_SCALE "{scale}": check that setting' in text.replace(
+        "&quot;", '"'
+    )
+    assert "becomes" not in text
