@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import accumulate
 from typing import Any
 
 #: The deepest nesting decoded: far deeper than anything is stored (a charge's metadata is
@@ -34,6 +35,7 @@ MAX_NESTING = 500
 # character. A string that is never closed does not match, and its brackets are counted.
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _BRACKET = re.compile(r"[\[\]{}]")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 class NestingError(ValueError):
@@ -42,15 +44,9 @@ class NestingError(ValueError):
 
 def nesting(text: str) -> int:
     """How many levels the arrays and objects of JSON ``text`` nest (0 for a bare value)."""
-    depth = deepest = 0
-    for bracket in _BRACKET.findall(_STRING.sub("", text)):
-        if bracket in "[{":
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-        else:
-            depth -= 1
-    return deepest
+    brackets = _BRACKET.findall(_STRING.sub("", text))
+    # The running depth, summed in C: a Python loop over a page's brackets costs twice as much.
+    return max(0, max(accumulate(map(_STEP.__getitem__, brackets)), default=0))
 
 
 def check(text: str, limit: int = MAX_NESTING) -> None:
