@@ -157,7 +157,7 @@ def test_in_page_verification_pays_the_order_even_when_its_route_fails(
     assert len(posts) == (1 if answer == "server error" else 0)
 
 
-@pytest.mark.parametrize("storing", ["keeps going", "returns false"])
+@pytest.mark.parametrize("storing", ["keeps going", "returns false", "returns false, route fails"])
 def test_in_page_verification_reads_a_charge_given_as_json_text(store, page, signal_log, storing):
     """The form's callback gets "a charge property: the charge as JSON", which may be the
     JSON text of the charge; and a store callback returning false (AcceptOn's own example
@@ -170,7 +170,19 @@ def test_in_page_verification_reads_a_charge_given_as_json_text(store, page, sig
         token_id, SUCCESS_CARD, 12, 2040, "123", "ann@example.com"
     )
     config_id = f"accepton-in-page-{token_id}"
-    if storing == "returns false":
+    failures: list[str] = []
+    if storing == "returns false, route fails":
+        # The customer stays, and the first two verification requests get no readable answer:
+        # the page sends it again until one does.
+        def fail_twice(route: Any) -> None:
+            if len(failures) < 2:
+                failures.append(route.request.url)
+                route.fulfill(status=502, body="<html>Bad gateway</html>")
+            else:
+                route.continue_()
+
+        page.route("**/accepton/api/charges/verify/", fail_twice)
+    if storing != "keeps going":
         # The store's callback, named in the page's configuration as the tag would name it.
         page.evaluate(
             """id => {
@@ -198,7 +210,7 @@ def test_in_page_verification_reads_a_charge_given_as_json_text(store, page, sig
         [f"acceptonVerify_{token_id}", json.dumps(charge)],
     )
 
-    if storing == "returns false":
+    if storing != "keeps going":
         for _ in range(100):
             if signal_log:
                 break
@@ -209,3 +221,4 @@ def test_in_page_verification_reads_a_charge_given_as_json_text(store, page, sig
     assert signal_log == [("verified", charge["id"])]
     assert Charge.objects.get(pk=charge["id"]).verification == Verification.VERIFIED
     assert posts == []  # verified by the JSON route, not by the fallback's POST
+    assert len(failures) == (2 if storing == "returns false, route fails" else 0)
