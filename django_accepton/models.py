@@ -421,6 +421,12 @@ class Subscription(models.Model):
     )
     # Not AcceptOn's: who subscribed here (the user whose checkout paid its first payment).
     user = _customer()
+    # Not AcceptOn's: whether subscription_created was sent (services.subscriptions.claim_creation).
+    creation_announced = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text=_("Whether subscription_created was sent for it (once, by its first writer)."),
+    )
 
     objects = CustomerQuerySet.as_manager()
 

@@ -50,7 +50,11 @@ from django_accepton.models import Charge, Plan, Subscription, TransactionToken,
 from django_accepton.services.changes import announce
 from django_accepton.services.charges import mirrored_values
 from django_accepton.services.environments import require_current_environment
-from django_accepton.services.subscriptions import mirror_subscription, remote_created
+from django_accepton.services.subscriptions import (
+    claim_creation,
+    mirror_subscription,
+    remote_created,
+)
 
 # Subscriptions to one plan are read 100 a page, in AcceptOn's own order: no source gives them a
 # creation time to order by. The one a payment just created is looked for in the first pages.
@@ -541,7 +545,6 @@ def link_subscription(charge: Charge, candidates: list[RemoteSubscription]) -> S
     for remote in candidates:
         if _linked([remote.id]):
             continue
-        known = Subscription.objects.filter(pk=remote.id).exists()
         try:
             with transaction.atomic():
                 subscription = mirror_subscription(remote)
@@ -553,7 +556,7 @@ def link_subscription(charge: Charge, candidates: list[RemoteSubscription]) -> S
             # Who subscribed: the signed-in customer whose payment started it.
             subscription.user_id = charge.user_id
             subscription.save(update_fields=["user"])
-        if not known:
+        if claim_creation([subscription.pk]):  # not if a sync page mirrored it first
             announce(
                 signals.subscription_created,
                 Subscription,

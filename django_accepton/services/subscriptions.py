@@ -1,8 +1,20 @@
 """Subscriptions: mirrored by the sync (and by a verified payment of a recurring token, at
-once); cancelled on AcceptOn first, then locally."""
+once); cancelled on AcceptOn first, then locally.
+
+``subscription_created`` is sent once per subscription, by whichever writer mirrors it first:
+the checkout that verified its first payment, or a sync page. Each decides that it wrote a new
+row from what it read before writing, and the two can race: a sync page reads no row, the
+checkout inserts one and announces it, and the page's upsert then updates that row, believing it
+new. So the announcement is claimed on the row itself (:func:`claim_creation`): in the writer's
+transaction, after the write, ``creation_announced`` is locked and turned on where it was off,
+and only the rows it turned on are announced. A second writer's upsert waits for the first
+one's row lock and then finds the flag on. The claim rolls back with the write, and the signal
+is sent only once the write commits (:mod:`django_accepton.services.changes`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from django.utils import timezone
@@ -54,6 +66,23 @@ def mirror_subscription(remote: RemoteSubscription) -> Subscription:
     return save_mirror(row, unique_fields=("id",), update_fields=("environment", *MIRRORED_FIELDS))
 
 
+def claim_creation(keys: Collection[str]) -> set[str]:
+    """Of the subscriptions ``keys``, just written in the caller's transaction, those whose
+    ``subscription_created`` nobody has claimed yet, claimed now: announce exactly these."""
+    if not keys:
+        return set()
+    # The write just locked these rows (select_for_update refuses to run outside a transaction):
+    # no other writer can claim one between the two statements.
+    unclaimed = set(
+        Subscription.objects.select_for_update()
+        .filter(pk__in=keys, creation_announced=False)
+        .values_list("pk", flat=True)
+    )
+    if unclaimed:
+        Subscription.objects.filter(pk__in=unclaimed).update(creation_announced=True)
+    return unclaimed
+
+
 def cancel_subscription(subscription: Subscription | str) -> Subscription:
     """Cancel on AcceptOn, then record AcceptOn's answer. When AcceptOn refuses (for instance
     a subscription that is already cancelled) its ``AcceptOnError`` reaches the caller and the
@@ -66,7 +95,7 @@ def cancel_subscription(subscription: Subscription | str) -> Subscription:
     fresh = subscription_row(remote, row.environment, timezone.now())
     # By column: plan_id, never the plan, which would load a plan that may not be synced.
     copy_mirrored(row, fresh, MIRRORED_FIELDS)
-    row.save()
+    row.save(update_fields=MIRRORED_FIELDS)  # never the claim of its creation, read earlier
     if was_active and not row.active:
         announce(signals.subscription_cancelled, Subscription, subscription=row, source="service")
     return row

@@ -833,6 +833,11 @@ def _announce(
     as the page wrote it (no query: a first sync announces every object); any other change
     with the row read back, in one query, with what the store added to it (its user)."""
     written = written or {}
+    created = [key for name, key, _ in events if name == "subscription_created"]
+    if created:
+        # Claimed on the row: a checkout may have inserted and announced it since the page read.
+        first = subscriptions.claim_creation(created)
+        events = [e for e in events if e[0] != "subscription_created" or e[1] in first]
     by_key: dict[str, Any] = {
         key: written[key]
         for name, key, _ in events

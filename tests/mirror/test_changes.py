@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from django_accepton import signals
 from django_accepton.models import Charge, Subscription, Verification
+from django_accepton.services import sync as sync_module
 from django_accepton.services.plans import create_plan
 from django_accepton.services.promo_codes import (
     create_promo_code,
@@ -112,6 +113,27 @@ def test_a_subscription_started_elsewhere_is_announced_by_the_sync_once(accepton
     sync_subscriptions()
 
     assert heard == [("subscription_created", created["id"], "sync")]
+
+
+@pytest.mark.parametrize("first", ["checkout", "sync"])
+def test_a_sync_page_that_read_before_the_checkout_wrote_does_not_announce_it_again(
+    accepton, heard, monkeypatch, first
+):
+    """The race of a sync page with the checkout that verifies a first payment: the page reads
+    its rows before the checkout's insert commits, so it takes the subscription for new; the
+    claim on the row keeps it from being announced twice, whichever writes first."""
+    plan = create_plan("Ink club", 1500, "usd", "month")
+    charge_id, token_id = subscribe(accepton, plan, "ann@example.com")
+    # Every page reads no existing row, as a page that read before the other writer committed.
+    monkeypatch.setattr(sync_module, "_existing", lambda spec, environment, keys: {})
+    if first == "sync":
+        sync_subscriptions()
+    assert verify_charge(charge_id, token_id).ok
+    sync_subscriptions()
+
+    subscription = Subscription.objects.get()
+    assert heard == [("subscription_created", subscription.pk, first)]
+    assert subscription.creation_announced
 
 
 def test_a_first_payment_and_a_cancellation_through_the_package_are_not_announced_again(

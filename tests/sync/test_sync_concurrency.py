@@ -10,14 +10,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
-from django_accepton.api import current_environment
+from django_accepton import signals
+from django_accepton.api import current_environment, get_client
 from django_accepton.client import Charge as RemoteCharge
 from django_accepton.client import Subscription as RemoteSubscription
 from django_accepton.models import Charge, Plan, Subscription, SyncResource, Verification
 from django_accepton.services import renewals, sync
+from django_accepton.services.plans import create_plan
+from django_accepton.services.recurring import link_subscription
 
 PLAN = {"id": "pln_gold", "name": "Gold", "amount": 1000, "currency": "usd", "period_unit": "month"}
 
@@ -137,3 +140,72 @@ def test_charge_page_and_subscription_page_take_rows_in_opposite_orders(accepton
     assert outcomes == {"charges": "ok", "subscriptions": "ok"}, outcomes
     linked = dict(Charge.objects.filter(pk__startswith="chg_renew").values_list("pk", "renewal_of"))
     assert linked == {"chg_renew0": "sub_0", "chg_renew1": "sub_1"}, linked
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_sync_page_that_waited_for_the_checkouts_insert_does_not_announce_it_again(accepton):
+    """The race of the checkout's first payment with a sync page, as it happens: the checkout
+    has mirrored the subscription and claimed its announcement but not committed; the page reads
+    no row for it (so takes it for new) and its upsert waits for the checkout's row lock. Once
+    the checkout commits, the page finds the announcement claimed: one subscription_created."""
+    assert connection.vendor == "postgresql"
+    plan = create_plan("Ink club", 1500, "usd", "month")
+    created = accepton.state.create_subscription(plan.pk, "ann@example.com")
+    remote = get_client().subscriptions.retrieve(created["id"])
+    heard: list[str] = []
+
+    def receive(sender: Any, subscription: Any, source: str, **kwargs: Any) -> None:
+        heard.append(source)
+
+    signals.subscription_created.connect(receive, weak=False, dispatch_uid="race")
+    written, release = threading.Event(), threading.Event()
+    outcomes: dict[str, Any] = {}
+
+    def checkout() -> None:
+        try:
+            with transaction.atomic():
+                charge = Charge(id="chg_first", environment=current_environment())
+                outcomes["checkout"] = link_subscription(charge, [remote])
+                written.set()
+                release.wait(10)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            outcomes["checkout"] = exc
+        finally:
+            connection.close()
+
+    def page() -> None:
+        try:
+            outcomes["sync"] = sync.sync_subscriptions()
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            outcomes["sync"] = exc
+        finally:
+            connection.close()
+
+    try:
+        first = threading.Thread(target=checkout)
+        first.start()
+        assert written.wait(10)
+        second = threading.Thread(target=page)
+        second.start()
+        waited = False
+        for _ in range(200):  # until the page's upsert waits for the checkout's row
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                waited = cursor.fetchone()[0] > 0
+            if waited or not second.is_alive():
+                break
+            time.sleep(0.05)
+        release.set()
+        first.join(30)
+        second.join(30)
+    finally:
+        release.set()
+        signals.subscription_created.disconnect(dispatch_uid="race")
+
+    assert waited, outcomes
+    assert isinstance(outcomes["checkout"], Subscription), outcomes
+    result = outcomes["sync"]
+    assert (result.created, result.failed) == (1, 0), result  # it did take the row for new
+    assert heard == ["checkout"]
+    assert Subscription.objects.get().creation_announced
