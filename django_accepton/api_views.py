@@ -69,7 +69,7 @@ class BoundedJSONParser(JSONParser):
         encoding = (parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET
         try:
             jsontext.check(body.decode(encoding))
-        except ValueError as exc:  # UnicodeDecodeError is a ValueError too
+        except (ValueError, LookupError) as exc:  # undecodable, or a charset that is no text's
             raise ParseError(f"JSON parse error - {exc}") from None
         return super().parse(io.BytesIO(body), media_type, parser_context)
 

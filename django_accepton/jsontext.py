@@ -32,8 +32,10 @@ from typing import Any
 MAX_NESTING = 500
 
 # A JSON string, escapes included, unrolled so that it does not try an alternative per
-# character. A string that is never closed does not match, and its brackets are counted.
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# character. A string never closed runs to the end of the text: the decoder fails inside it,
+# before any bracket after its quote. (Were it left unmatched, the expression would try again
+# from each later quote to the end, which is quadratic: seconds for a few kilobytes.)
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
 _BRACKET = re.compile(r"[\[\]{}]")
 _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 

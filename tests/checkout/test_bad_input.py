@@ -94,6 +94,20 @@ def test_json_route_rejects_malformed_bodies(client, paid, payload):
     assert not Charge.objects.exists()
 
 
+@pytest.mark.parametrize("charset", ["rot13", "base64_codec", "utf-32"])
+def test_json_route_rejects_a_charset_it_cannot_read_the_body_in(client, paid, charset):
+    _, charge = paid
+    body = json.dumps({"charge_id": charge["id"], "token": paid[0]}).encode()
+
+    # generic(): post() would encode the body in the charset itself. UTF-8 labelled utf-32.
+    answer = client.generic(
+        "POST", reverse("accepton:verify"), body, f"application/json; charset={charset}"
+    )
+
+    assert answer.status_code == 400
+    assert not Charge.objects.exists()
+
+
 def test_json_route_rejects_unknown_token(client, paid):
     _, charge = paid
     answer = client.post(

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from django_accepton import jsontext
-from django_accepton.jsontext import MAX_NESTING, NestingError
+from django_accepton.jsontext import _STRING, MAX_NESTING, NestingError
 
 
 def depth_of(value: Any) -> int:
@@ -62,18 +62,32 @@ def test_the_limit_is_decoded_and_one_more_level_is_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "error"),
     [
-        "[" * 20_000 + "]" * 20_000,
-        '{"a":' * 20_000 + "1" + "}" * 20_000,
-        "[" * 20_000,  # never closed
-        '"unclosed' + "[" * 20_000,
+        ("[" * 20_000 + "]" * 20_000, NestingError),
+        ('{"a":' * 20_000 + "1" + "}" * 20_000, NestingError),
+        ("[" * 20_000, NestingError),  # never closed
+        # Brackets inside a string never closed are not nesting: the decoder stops at once.
+        ('"unclosed' + "[" * 20_000, json.JSONDecodeError),
     ],
 )
-def test_deep_text_is_a_value_error_not_a_recursion(text: str) -> None:
-    with pytest.raises(NestingError) as caught:
+def test_deep_text_is_a_value_error_not_a_recursion(text: str, error: type[ValueError]) -> None:
+    with pytest.raises(error):
         jsontext.loads(text)
-    assert isinstance(caught.value, ValueError)
+
+
+@pytest.mark.parametrize("tail", ['\\"', "\\"])
+def test_an_unclosed_string_is_one_match_to_the_end(tail: str) -> None:
+    """A quote never closed, then many more: the first one's match runs to the end of the
+    text. Left unmatched, the expression would try again from each later quote to the end,
+    which is quadratic (seconds for these 64 kB)."""
+    text = "[" * (MAX_NESTING + 1) + '"' + tail * (32_000 // len(tail))
+
+    match = _STRING.search(text)
+
+    assert match is not None
+    assert (match.start(), match.end()) == (MAX_NESTING + 1, len(text))
+    assert jsontext.nesting(text) == MAX_NESTING + 1
 
 
 def test_many_shallow_brackets_are_decoded() -> None:
