@@ -556,7 +556,9 @@ def link_subscription(charge: Charge, candidates: list[RemoteSubscription]) -> S
             # Who subscribed: the signed-in customer whose payment started it.
             subscription.user_id = charge.user_id
             subscription.save(update_fields=["user"])
-        if claim_creation([subscription.pk]):  # not if a sync page mirrored it first
+        claimed = claim_creation([subscription.pk])  # not if a sync page mirrored it first
+        subscription.creation_announced = True  # as stored, whoever claimed it
+        if claimed:
             announce(
                 signals.subscription_created,
                 Subscription,

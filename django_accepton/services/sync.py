@@ -37,7 +37,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.db import DataError, IntegrityError, models, transaction
 from django.db.models import Q
@@ -838,6 +838,8 @@ def _announce(
         # Claimed on the row: a checkout may have inserted and announced it since the page read.
         first = subscriptions.claim_creation(created)
         events = [e for e in events if e[0] != "subscription_created" or e[1] in first]
+        for key in first.intersection(written):
+            cast(Subscription, written[key]).creation_announced = True  # as stored
     by_key: dict[str, Any] = {
         key: written[key]
         for name, key, _ in events
