@@ -488,7 +488,7 @@ def sync_rows(
             section,
             "objects/s without API time: app sync vs the sync's own statements, raw",
             number(app_rate),
-            "the read, the upsert, the claim and the lease, a commit per page: "
+            "the read, the upsert, the insert check and the lease, a commit per page: "
             f"{number(floor_rate)} "
             f"({floor['seconds']:.2f} s; {floor_rate / limit_rate:.2f} of the raw limit)",
             f"{app_rate / floor_rate:.2f} of the floor",

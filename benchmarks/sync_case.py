@@ -16,9 +16,9 @@ memory before and at its peak.
 - ``floor_per_page`` is the same, with what the app's sync must send besides, raw: each page's
   rows read first (``SELECT id, raw`` of the page's keys, outside the transaction, as the app
   reads them to tell new, changed and unchanged rows apart), then in one transaction the
-  upsert, the claim of the new rows' ``subscription_created`` (a ``SELECT ... FOR UPDATE`` of
-  those not yet claimed, an ``UPDATE`` of them) and the renewal of the run's lease (an
-  ``UPDATE`` of its state row, which this mode
+  upsert, the read of which new rows it inserted (a ``SELECT`` of their insert tokens, for
+  their ``subscription_created``) and the renewal of the run's lease (an ``UPDATE`` of its
+  state row, which this mode
   creates before the clock starts and frees at the end). The app's time over this one is what
   its Python costs; this one's over ``limit_per_page`` is what the sync's rules cost.
 
@@ -39,6 +39,7 @@ import contextlib
 import gc
 import json
 import os
+import secrets
 import sys
 import time
 from collections.abc import Callable
@@ -51,10 +52,10 @@ STATUS = Path("/proc/self/status")
 TABLE = "django_accepton_subscription"
 STATE = "django_accepton_syncstate"
 # The columns the app's sync writes (subscriptions.MIRRORED_FIELDS, plan as plan_id, with the
-# key, the environment and the unclaimed announcement of a new row); on a conflict the mirrored
-# ones are updated, as the app's bulk upsert does.
+# key, the environment and a new row's insert token); on a conflict the mirrored ones are
+# updated, as the app's bulk upsert does.
 UPDATED = ("plan_id", "active", "email", "last_billed_at", "created", "raw", "synced_at")
-COLUMNS = ("id", "environment", *UPDATED, "creation_announced")
+COLUMNS = ("id", "environment", *UPDATED, "insert_token")
 
 
 def memory_kib(field: str) -> int | None:
@@ -256,7 +257,7 @@ def row_tuples(page: bytes, environment: str, now: Any) -> list[tuple[Any, ...]]
                 item.get("created_at") or item.get("created"),
                 json.dumps(item),
                 now,
-                False,
+                secrets.token_hex(16),
             )
         )
     return rows
@@ -277,25 +278,14 @@ def existing_rows(connection: Any, vendor: str, keys: list[str]) -> list[tuple[A
     return list(connection.execute(sql, keys).fetchall())
 
 
-def unclaimed_rows(connection: Any, vendor: str, keys: list[str]) -> list[tuple[Any, ...]]:
-    """The claim's read, in the page's transaction (``FOR UPDATE`` on PostgreSQL)."""
+def inserted_rows(connection: Any, vendor: str, keys: list[str]) -> list[tuple[Any, ...]]:
+    """Which of the page's rows its upsert inserted, read in the page's transaction."""
     if vendor == "postgresql":
-        sql = f"SELECT id FROM {TABLE} WHERE id = ANY(%s) AND NOT creation_announced FOR UPDATE"  # noqa: S608
+        sql = f"SELECT id, insert_token FROM {TABLE} WHERE id = ANY(%s)"  # noqa: S608
         return list(connection.execute(sql, [keys]).fetchall())
     marks = ", ".join(["?"] * len(keys))
-    sql = f"SELECT id FROM {TABLE} WHERE id IN ({marks}) AND NOT creation_announced"  # noqa: S608
+    sql = f"SELECT id, insert_token FROM {TABLE} WHERE id IN ({marks})"  # noqa: S608
     return list(connection.execute(sql, keys).fetchall())
-
-
-def claim_rows(connection: Any, vendor: str, keys: list[str]) -> None:
-    """The claim's write: the announcement of these rows taken."""
-    if vendor == "postgresql":
-        sql = f"UPDATE {TABLE} SET creation_announced = true WHERE id = ANY(%s)"  # noqa: S608
-        connection.execute(sql, [keys])
-        return
-    marks = ", ".join(["?"] * len(keys))
-    sql = f"UPDATE {TABLE} SET creation_announced = 1 WHERE id IN ({marks})"  # noqa: S608
-    connection.execute(sql, keys)
 
 
 def upsert_sql(count: int, placeholder: str) -> str:
@@ -355,13 +345,9 @@ def limit_case(mode: str, pages_dir: str, environment: str) -> dict[str, Any]:
                 objects += len(rows)
                 round_trips += 1
             if rows and floor:
-                # The claim of the new rows' subscription_created: read, then written.
-                keys = [row[0] for row in rows]
-                unclaimed = unclaimed_rows(connection, vendor, keys)
+                # Which of the new rows the upsert inserted (their subscription_created).
+                inserted_rows(connection, vendor, [row[0] for row in rows])
                 round_trips += 1
-                if unclaimed:
-                    claim_rows(connection, vendor, [key for (key,) in unclaimed])
-                    round_trips += 1
             if rows and floor:
                 connection.execute(
                     f"UPDATE {STATE} SET lock_expires_at = {placeholder} "  # noqa: S608

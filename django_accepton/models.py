@@ -421,11 +421,14 @@ class Subscription(models.Model):
     )
     # Not AcceptOn's: who subscribed here (the user whose checkout paid its first payment).
     user = _customer()
-    # Not AcceptOn's: whether subscription_created was sent (services.subscriptions.claim_creation).
-    creation_announced = models.BooleanField(
-        default=False,
+    # Not AcceptOn's: which write inserted the row (services.subscriptions.inserted_by).
+    insert_token = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        db_default="",
         editable=False,
-        help_text=_("Whether subscription_created was sent for it (once, by its first writer)."),
+        help_text=_("Written once, by the write that inserted the row and announced it."),
     )
 
     objects = CustomerQuerySet.as_manager()

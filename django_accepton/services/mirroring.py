@@ -17,10 +17,17 @@ def save_mirror(row: M, *, unique_fields: Sequence[str], update_fields: Sequence
     Foreign keys are written by their column (``plan_id``), so a plan that is not mirrored yet
     is never looked up.
     """
+    return write_mirror(row, unique_fields=unique_fields, update_fields=update_fields)[0]
+
+
+def write_mirror(
+    row: M, *, unique_fields: Sequence[str], update_fields: Sequence[str]
+) -> tuple[M, bool]:
+    """:func:`save_mirror`, and whether this write inserted the row (``update_or_create``'s
+    insert fails on the key when another transaction inserted it first, and it then updates)."""
     lookup = {column: getattr(row, column) for column in _columns(row, unique_fields)}
     defaults = {column: getattr(row, column) for column in _columns(row, update_fields)}
-    saved, _ = type(row)._default_manager.update_or_create(defaults=defaults, **lookup)
-    return saved
+    return type(row)._default_manager.update_or_create(defaults=defaults, **lookup)
 
 
 def copy_mirrored(row: M, fresh: M, fields: Sequence[str]) -> None:

@@ -50,11 +50,7 @@ from django_accepton.models import Charge, Plan, Subscription, TransactionToken,
 from django_accepton.services.changes import announce
 from django_accepton.services.charges import mirrored_values
 from django_accepton.services.environments import require_current_environment
-from django_accepton.services.subscriptions import (
-    claim_creation,
-    mirror_subscription,
-    remote_created,
-)
+from django_accepton.services.subscriptions import mirror_subscription, remote_created
 
 # Subscriptions to one plan are read 100 a page, in AcceptOn's own order: no source gives them a
 # creation time to order by. The one a payment just created is looked for in the first pages.
@@ -547,7 +543,7 @@ def link_subscription(charge: Charge, candidates: list[RemoteSubscription]) -> S
             continue
         try:
             with transaction.atomic():
-                subscription = mirror_subscription(remote)
+                subscription, inserted = mirror_subscription(remote)
                 if Charge.objects.filter(subscription=subscription).exclude(pk=charge.pk).exists():
                     raise _Taken
         except _Taken:
@@ -556,9 +552,7 @@ def link_subscription(charge: Charge, candidates: list[RemoteSubscription]) -> S
             # Who subscribed: the signed-in customer whose payment started it.
             subscription.user_id = charge.user_id
             subscription.save(update_fields=["user"])
-        claimed = claim_creation([subscription.pk])  # not if a sync page mirrored it first
-        subscription.creation_announced = True  # as stored, whoever claimed it
-        if claimed:
+        if inserted:  # not when a sync page inserted it first (services.subscriptions)
             announce(
                 signals.subscription_created,
                 Subscription,

@@ -1,20 +1,27 @@
 """Subscriptions: mirrored by the sync (and by a verified payment of a recurring token, at
 once); cancelled on AcceptOn first, then locally.
 
-``subscription_created`` is sent once per subscription, by whichever writer mirrors it first:
-the checkout that verified its first payment, or a sync page. Each decides that it wrote a new
-row from what it read before writing, and the two can race: a sync page reads no row, the
-checkout inserts one and announces it, and the page's upsert then updates that row, believing it
-new. So the announcement is claimed on the row itself (:func:`claim_creation`): in the writer's
-transaction, after the write, ``creation_announced`` is locked and turned on where it was off,
-and only the rows it turned on are announced. A second writer's upsert waits for the first
-one's row lock and then finds the flag on. The claim rolls back with the write, and the signal
-is sent only once the write commits (:mod:`django_accepton.services.changes`).
+``subscription_created`` is sent once per subscription, by the write that inserted its row: the
+checkout that verified its first payment, or a sync page. Each used to decide that it wrote a
+new row from what it had read before writing, and the two can race: a sync page reads no row,
+the checkout inserts one and announces it, and the page's upsert then updates that row,
+believing it new. So each write knows whether it inserted:
+
+- the checkout's (``update_or_create``) is told so by the ORM: its insert either succeeds or
+  fails on the key, and then it updates;
+- a sync page's single upsert cannot tell an insert from an update, so each row it builds
+  carries a fresh ``insert_token``, written by an insert only (an update leaves the column as
+  it is), and after the upsert, in the same transaction, one ``SELECT`` finds which of the rows
+  it took for new hold its tokens (:func:`inserted_by`).
+
+A row's key can be inserted once, so exactly one write finds it inserted. Rows mirrored before
+the column existed hold the empty token, which no write uses.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import secrets
+from collections.abc import Mapping
 from datetime import datetime
 
 from django.utils import timezone
@@ -27,7 +34,7 @@ from django_accepton.models import Subscription
 from django_accepton.services.changes import announce
 from django_accepton.services.cleaning import clean_row
 from django_accepton.services.environments import require_current_environment
-from django_accepton.services.mirroring import copy_mirrored, save_mirror
+from django_accepton.services.mirroring import copy_mirrored, write_mirror
 
 MIRRORED_FIELDS = ("plan", "active", "email", "last_billed_at", "created", "raw", "synced_at")
 
@@ -56,31 +63,25 @@ def subscription_row(remote: RemoteSubscription, environment: str, now: datetime
         created=remote_created(remote),
         raw=remote.raw,
         synced_at=now,
+        insert_token=secrets.token_hex(16),  # written by an insert only: see inserted_by
     )
     return clean_row(row)
 
 
-def mirror_subscription(remote: RemoteSubscription) -> Subscription:
-    """Write AcceptOn's subscription into the mirror now, as the next sync would."""
+def mirror_subscription(remote: RemoteSubscription) -> tuple[Subscription, bool]:
+    """Write AcceptOn's subscription into the mirror now, as the next sync would; the row, and
+    whether this write inserted it."""
     row = subscription_row(remote, current_environment(), timezone.now())
-    return save_mirror(row, unique_fields=("id",), update_fields=("environment", *MIRRORED_FIELDS))
+    return write_mirror(row, unique_fields=("id",), update_fields=("environment", *MIRRORED_FIELDS))
 
 
-def claim_creation(keys: Collection[str]) -> set[str]:
-    """Of the subscriptions ``keys``, just written in the caller's transaction, those whose
-    ``subscription_created`` nobody has claimed yet, claimed now: announce exactly these."""
-    if not keys:
+def inserted_by(written: Mapping[str, Subscription]) -> set[str]:
+    """Of ``written`` (key → row as a sync page just upserted it, in the caller's transaction),
+    the keys whose rows that upsert inserted: they hold its ``insert_token``."""
+    if not written:
         return set()
-    # The write just locked these rows (select_for_update refuses to run outside a transaction):
-    # no other writer can claim one between the two statements.
-    unclaimed = set(
-        Subscription.objects.select_for_update()
-        .filter(pk__in=keys, creation_announced=False)
-        .values_list("pk", flat=True)
-    )
-    if unclaimed:
-        Subscription.objects.filter(pk__in=unclaimed).update(creation_announced=True)
-    return unclaimed
+    stored = Subscription.objects.filter(pk__in=list(written)).values_list("pk", "insert_token")
+    return {pk for pk, token in stored if token and token == written[pk].insert_token}
 
 
 def cancel_subscription(subscription: Subscription | str) -> Subscription:

@@ -830,16 +830,21 @@ def _announce(
     written: dict[str, models.Model] | None = None,
 ) -> None:
     """Announce ``events`` with the rows as written, after the page commits. A new row is sent
-    as the page wrote it (no query: a first sync announces every object); any other change
-    with the row read back, in one query, with what the store added to it (its user)."""
+    as the page wrote it, once one query has found that the page inserted it (a first sync
+    announces every object); any other change with the row read back, in one query, with what
+    the store added to it (its user)."""
     written = written or {}
-    created = [key for name, key, _ in events if name == "subscription_created"]
-    if created:
-        # Claimed on the row: a checkout may have inserted and announced it since the page read.
-        first = subscriptions.claim_creation(created)
-        events = [e for e in events if e[0] != "subscription_created" or e[1] in first]
-        for key in first.intersection(written):
-            cast(Subscription, written[key]).creation_announced = True  # as stored
+    if any(name == "subscription_created" for name, _, _ in events):
+        # Only the rows this page's upsert inserted: a checkout may have inserted one, and
+        # announced it, since the page read its rows (services.subscriptions).
+        inserted = subscriptions.inserted_by(
+            {
+                key: cast(Subscription, written[key])
+                for name, key, _ in events
+                if name == "subscription_created" and key in written
+            }
+        )
+        events = [e for e in events if e[0] != "subscription_created" or e[1] in inserted]
     by_key: dict[str, Any] = {
         key: written[key]
         for name, key, _ in events
