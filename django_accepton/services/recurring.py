@@ -50,7 +50,7 @@ from django_accepton.models import Charge, Plan, Subscription, TransactionToken,
 from django_accepton.services.changes import announce
 from django_accepton.services.charges import mirrored_values
 from django_accepton.services.environments import require_current_environment
-from django_accepton.services.subscriptions import mirror_subscription, remote_created
+from django_accepton.services.subscriptions import remote_created, write_subscription
 
 # Subscriptions to one plan are read 100 a page, in AcceptOn's own order: no source gives them a
 # creation time to order by. The one a payment just created is looked for in the first pages.
@@ -543,7 +543,7 @@ def link_subscription(charge: Charge, candidates: list[RemoteSubscription]) -> S
             continue
         try:
             with transaction.atomic():
-                subscription, inserted = mirror_subscription(remote)
+                subscription, inserted = write_subscription(remote)
                 if Charge.objects.filter(subscription=subscription).exclude(pk=charge.pk).exists():
                     raise _Taken
         except _Taken:

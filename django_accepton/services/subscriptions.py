@@ -68,19 +68,36 @@ def subscription_row(remote: RemoteSubscription, environment: str, now: datetime
     return clean_row(row)
 
 
-def mirror_subscription(remote: RemoteSubscription) -> tuple[Subscription, bool]:
-    """Write AcceptOn's subscription into the mirror now, as the next sync would; the row, and
-    whether this write inserted it."""
+def mirror_subscription(remote: RemoteSubscription) -> Subscription:
+    """Write AcceptOn's subscription into the mirror now, as the next sync would, and announce
+    ``subscription_created`` (``source="service"``) if this write inserted it."""
+    row, inserted = write_subscription(remote)
+    if inserted:
+        announce(
+            signals.subscription_created,
+            Subscription,
+            subscription=row,
+            initial=False,
+            source="service",
+        )
+    return row
+
+
+def write_subscription(remote: RemoteSubscription) -> tuple[Subscription, bool]:
+    """:func:`mirror_subscription` for a caller that announces the row itself (the checkout,
+    once it has linked its customer): the row, and whether this write inserted it."""
     row = subscription_row(remote, current_environment(), timezone.now())
     return write_mirror(row, unique_fields=("id",), update_fields=("environment", *MIRRORED_FIELDS))
 
 
-def inserted_by(written: Mapping[str, Subscription]) -> set[str]:
-    """Of ``written`` (key → row as a sync page just upserted it, in the caller's transaction),
-    the keys whose rows that upsert inserted: they hold its ``insert_token``."""
+def inserted_by(written: Mapping[str, Subscription], *, using: str = "default") -> set[str]:
+    """Of ``written`` (key → row as a sync page just upserted it on ``using``, in the caller's
+    transaction), the keys whose rows that upsert inserted: they hold its ``insert_token``.
+    Read where the page wrote, whatever a router says of reads: a replica would not see them."""
     if not written:
         return set()
-    stored = Subscription.objects.filter(pk__in=list(written)).values_list("pk", "insert_token")
+    rows = Subscription._default_manager.db_manager(using).filter(pk__in=list(written))
+    stored = rows.values_list("pk", "insert_token")
     return {pk for pk, token in stored if token and token == written[pk].insert_token}
 
 

@@ -852,7 +852,10 @@ def _announce(
     }
     others = {key for name, key, _ in events if key not in by_key}
     if others:
-        rows = spec.model._default_manager.filter(**{f"{spec.key_field}__in": others})
+        # Where the page wrote (upsert's default), whatever a router says of reads.
+        rows = spec.model._default_manager.db_manager("default").filter(
+            **{f"{spec.key_field}__in": others}
+        )
         if spec.key_field != "id":
             rows = rows.filter(environment=environment)
         by_key.update({getattr(row, spec.key_field): row for row in rows})

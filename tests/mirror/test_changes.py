@@ -13,6 +13,7 @@ from django.contrib.admin.utils import quote
 from django.urls import reverse
 
 from django_accepton import signals
+from django_accepton.api import get_client
 from django_accepton.models import Charge, Subscription, Verification
 from django_accepton.services import sync as sync_module
 from django_accepton.services.plans import create_plan
@@ -23,7 +24,7 @@ from django_accepton.services.promo_codes import (
 )
 from django_accepton.services.recurring import recurring_token_for
 from django_accepton.services.refunds import refund
-from django_accepton.services.subscriptions import cancel_subscription
+from django_accepton.services.subscriptions import cancel_subscription, mirror_subscription
 from django_accepton.services.sync import (
     sync_charges,
     sync_plans,
@@ -133,6 +134,38 @@ def test_a_sync_page_that_read_before_the_checkout_wrote_does_not_announce_it_ag
 
     subscription = Subscription.objects.get()
     assert heard == [("subscription_created", subscription.pk, first)]
+
+
+def test_a_subscription_mirrored_by_the_service_is_announced_by_it_once(accepton, heard):
+    plan = create_plan("Ink club", 1500, "usd", "month")
+    created = accepton.state.create_subscription(plan.pk, "ann@example.com")
+    remote = get_client().subscriptions.retrieve(created["id"])
+
+    row = mirror_subscription(remote)
+    mirror_subscription(remote)
+    sync_subscriptions()
+
+    assert isinstance(row, Subscription)
+    assert heard == [("subscription_created", created["id"], "service")]
+
+
+class ReadsElsewhere:
+    """A router sending reads of the mirror's subscriptions to a replica (here: one that does
+    not exist, so that a read sent there fails loudly)."""
+
+    def db_for_read(self, model: Any, **hints: Any) -> str | None:
+        return "replica" if model is Subscription else None
+
+
+def test_a_sync_page_tells_what_it_inserted_where_it_wrote_it(accepton, heard, settings):
+    plan = create_plan("Ink club", 1500, "usd", "month")
+    created = accepton.state.create_subscription(plan.pk, "ann@example.com")
+    settings.DATABASE_ROUTERS = [f"{__name__}.ReadsElsewhere"]
+
+    result = sync_subscriptions()
+
+    assert (result.created, result.failed) == (1, 0)
+    assert heard == [("subscription_created", created["id"], "sync")]
 
 
 def test_a_first_payment_and_a_cancellation_through_the_package_are_not_announced_again(
