@@ -1128,10 +1128,12 @@ into an empty table, in a fresh Python process. *HTTP requests* are counted by t
 - *The sync's own statements, raw* (the floor): the raw limit plus what the app's sync must
   send besides, in the same way: each page's rows read first (`SELECT id, raw` of the page's
   keys, in autocommit, which is how the sync tells new, changed and unchanged rows apart and
-  announces each change once), then the upsert and the renewal of the run's lease (an UPDATE
-  of its state row, which keeps two runs apart) in one transaction. The app over the floor is
-  what its Python costs (the client's typed objects, the cleaning, the comparison, the
-  signals); the floor over the raw limit is what those rules cost the database.
+  announces each change once), then the upsert, the read of which new rows it inserted (their
+  insert tokens: only the write that inserted a subscription announces it) and the renewal of
+  the run's lease (an UPDATE of its state row, which keeps two runs apart) in one
+  transaction. The app over the floor is what its Python costs (the client's typed objects,
+  the cleaning, the comparison, the signals); the floor over the raw limit is what those rules
+  cost the database.
 - *DB round trips per page* are counted in the sync's process: every statement Django sends
   passes through `connection.execute_wrapper` (savepoints are told apart by their first word);
   COMMIT and ROLLBACK do not (Django calls the driver's `commit()`), so the connection's
