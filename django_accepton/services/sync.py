@@ -732,6 +732,14 @@ def _write_page(spec: _Spec, run: SyncRun, page: _Page, *, whole: bool) -> None:
                 page.counts.created -= 1
         built = page.built = {key: row for key, row in built.items() if key not in refused}
         events = [event for event in events if event[1] not in refused]
+    new = {key for name, key, _ in events if name == "subscription_created"}
+    if new:
+        # Only the rows this page's upsert inserted are new: a checkout may have inserted one,
+        # and announced it, since the page read its rows (services.subscriptions).
+        inserted = subscriptions.inserted_by({key: cast(Subscription, built[key]) for key in new})
+        page.counts.created -= len(new - inserted)
+        page.counts.updated += len(new - inserted)
+        events = [e for e in events if e[0] != "subscription_created" or e[1] in inserted]
     if page.unchanged and spec.retrieve is not None:
         spec.model._default_manager.filter(
             environment=run.environment, **{f"{spec.key_field}__in": page.unchanged}
@@ -830,21 +838,9 @@ def _announce(
     written: dict[str, models.Model] | None = None,
 ) -> None:
     """Announce ``events`` with the rows as written, after the page commits. A new row is sent
-    as the page wrote it, once one query has found that the page inserted it (a first sync
-    announces every object); any other change with the row read back, in one query, with what
-    the store added to it (its user)."""
+    as the page wrote it (no query: a first sync announces every object); any other change
+    with the row read back, in one query, with what the store added to it (its user)."""
     written = written or {}
-    if any(name == "subscription_created" for name, _, _ in events):
-        # Only the rows this page's upsert inserted: a checkout may have inserted one, and
-        # announced it, since the page read its rows (services.subscriptions).
-        inserted = subscriptions.inserted_by(
-            {
-                key: cast(Subscription, written[key])
-                for name, key, _ in events
-                if name == "subscription_created" and key in written
-            }
-        )
-        events = [e for e in events if e[0] != "subscription_created" or e[1] in inserted]
     by_key: dict[str, Any] = {
         key: written[key]
         for name, key, _ in events

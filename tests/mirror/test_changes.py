@@ -128,12 +128,13 @@ def test_a_sync_page_that_read_before_the_checkout_wrote_does_not_announce_it_ag
     # Every page reads no existing row, as a page that read before the other writer committed.
     monkeypatch.setattr(sync_module, "_existing", lambda spec, environment, keys: {})
     if first == "sync":
-        sync_subscriptions()
+        assert sync_subscriptions().created == 1
     assert verify_charge(charge_id, token_id).ok
-    sync_subscriptions()
+    result = sync_subscriptions()
 
     subscription = Subscription.objects.get()
     assert heard == [("subscription_created", subscription.pk, first)]
+    assert (result.created, result.updated) == (0, 1)  # counted as what the upsert did
 
 
 def test_a_subscription_mirrored_by_the_service_is_announced_by_it_once(accepton, heard):
