@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -34,6 +38,37 @@ def test_the_schema_route_describes_the_json_route_at_its_mounted_path(client, s
     operation = schema["paths"]["/accepton/api/charges/verify/"]["post"]
     assert operation["operationId"] == "accepton_verify_charge"
     assert set(operation["responses"]) >= {"200", "202", "400", "403", "409", "422"}
+
+
+IMPORTED_UNDER_DRFS_DEFAULT = """
+import tests.settings as site
+site.REST_FRAMEWORK = {}  # before Django reads it: the package is imported under DRF's default
+import django
+django.setup()
+from django.test import Client
+from django.test.utils import setup_test_environment
+from django.urls import reverse
+setup_test_environment()
+print(Client().get(reverse("accepton:schema") + "?format=json").status_code)
+"""
+
+
+def test_the_schema_route_works_when_the_package_was_imported_under_drfs_default():
+    """What the fixture above cannot show: the schema of a route is built when its module is
+    imported, in a site that never set DEFAULT_SCHEMA_CLASS (a fresh interpreter)."""
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    run = subprocess.run(
+        [sys.executable, "-c", IMPORTED_UNDER_DRFS_DEFAULT],
+        env=environment,
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert run.stdout.strip().splitlines()[-1:] == ["200"], run.stderr[-2000:]
+    assert "could not resolve" not in run.stderr  # no warning on every request
 
 
 def test_the_schema_is_yaml_by_default(client):
