@@ -6,8 +6,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
+from django.shortcuts import resolve_url
+from django.urls import NoReverseMatch
 
 from django_accepton.conf import (
     KNOWN_ENVIRONMENTS,
@@ -91,6 +93,35 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                 id="accepton.W001",
             )
         )
+    return errors
+
+
+@register("accepton", Tags.urls)
+def check_outcome_urls(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Each outcome page's setting is a URL, or a URL name that reverses without arguments."""
+    try:
+        conf = get_settings()
+    except (SettingsError, ImproperlyConfigured):
+        return []  # check_settings reports it
+    values = {
+        "SUCCESS_URL": conf.success_url,
+        "PENDING_URL": conf.pending_url,
+        "FAILURE_URL": conf.failure_url,
+    }
+    errors: list[CheckMessage] = []
+    for name, value in values.items():
+        try:
+            resolve_url(value)
+        except NoReverseMatch:
+            errors.append(
+                Error(
+                    f"ACCEPTON['{name}'] {value!r} is neither a URL nor a URL name that reverses "
+                    "without arguments.",
+                    hint="A customer who has just paid would be sent to the package's own page "
+                    "instead. Name a view of your URLconf, or give a path.",
+                    id="accepton.E033",
+                )
+            )
     return errors
 
 
