@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core import mail
 
 from django_accepton.checks import check_settings
 
@@ -20,9 +21,17 @@ def test_embedded_sandbox_needs_nothing_else(settings):
     assert ids(settings, {"ENVIRONMENT": "sandbox"}) == []
 
 
-def test_the_embedded_sandbox_is_refused_outside_debug(settings):
+def test_the_embedded_sandbox_is_refused_outside_debug(settings, monkeypatch):
     settings.DEBUG = False
+    monkeypatch.delattr(mail, "outbox")  # a server's process, not a test run
     assert ids(settings, {"ENVIRONMENT": "sandbox"}) == ["accepton.E031"]
+
+
+def test_the_embedded_sandbox_is_allowed_in_a_test_run_without_debug(settings):
+    # Django's test runner turns DEBUG off (manage.py test); its mail outbox marks the run.
+    settings.DEBUG = False
+    assert mail.outbox is not None
+    assert ids(settings, {"ENVIRONMENT": "sandbox"}) == []
 
 
 def test_complete_staging_settings_pass(settings):
