@@ -9,8 +9,6 @@ from django.conf import settings
 from django.core import mail
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
-from django.shortcuts import resolve_url
-from django.urls import NoReverseMatch
 
 from django_accepton.conf import (
     KNOWN_ENVIRONMENTS,
@@ -99,7 +97,13 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
 
 @register("accepton", Tags.urls)
 def check_outcome_urls(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Each outcome page's setting is a URL, or a URL name that reverses without arguments."""
+    """Each outcome page's setting is a URL, or a URL name that reverses without arguments in
+    ``ROOT_URLCONF``. A warning: a site that picks its URLconf per request may reverse it
+    there, and a customer is never sent to a broken page for it (``outcomes.outcome_url``)."""
+    if getattr(settings, "ROOT_URLCONF", None) is None:
+        return []  # as Django's own URL checks: a settings module for a worker or a script
+    from django_accepton.outcomes import resolve_outcome  # imports models: not at import time
+
     try:
         conf = get_settings()
     except (SettingsError, ImproperlyConfigured):
@@ -109,28 +113,31 @@ def check_outcome_urls(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
         "PENDING_URL": conf.pending_url,
         "FAILURE_URL": conf.failure_url,
     }
-    errors: list[CheckMessage] = []
-    for name, value in values.items():
-        try:
-            resolve_url(value)
-        except NoReverseMatch:
-            errors.append(
-                Error(
-                    f"ACCEPTON['{name}'] {value!r} is neither a URL nor a URL name that reverses "
-                    "without arguments.",
-                    hint="A customer who has just paid would be sent to the package's own page "
-                    "instead. Name a view of your URLconf, or give a path.",
-                    id="accepton.E033",
-                )
-            )
-    return errors
+    return [
+        Warning(
+            f"ACCEPTON['{name}'] {value!r} is neither a URL (a path or an http(s) URL) nor a URL "
+            "name that reverses without arguments.",
+            hint="A customer would be sent to the package's own page for that outcome instead. "
+            "Name a view of your URLconf, or give a path.",
+            id="accepton.W002",
+        )
+        for name, value in values.items()
+        if resolve_outcome(value) is None
+    ]
 
 
 def _testing() -> bool:
     """Whether Django's test environment is set up (``manage.py test``, pytest-django): it
-    turns ``DEBUG`` off, where the embedded sandbox is what tests should use. It keeps the
-    mail sent in ``django.core.mail.outbox`` (Django's testing documentation), and only then."""
-    return getattr(mail, "outbox", None) is not None
+    turns ``DEBUG`` off, where the embedded sandbox is what tests should use. It keeps the mail
+    sent in ``django.core.mail.outbox`` (which the locmem backend also makes, anywhere) and
+    instruments template rendering (which nothing else does)."""
+    from django.template import Template
+    from django.test.utils import (  # type: ignore[attr-defined]  # only with DEBUG off
+        instrumented_test_render,
+    )
+
+    instrumented = Template._render is instrumented_test_render  # type: ignore[attr-defined]
+    return getattr(mail, "outbox", None) is not None and instrumented
 
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0", "testserver")  # noqa: S104 - names

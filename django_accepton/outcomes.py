@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.http import QueryDict
-from django.shortcuts import resolve_url
-from django.urls import NoReverseMatch
+from django.urls import NoReverseMatch, reverse
 
 from django_accepton.conf import DEFAULTS, get_settings
 from django_accepton.services.verification import CHARGE_ID_RE, TOKEN_ID_RE, VerificationResult
@@ -30,20 +29,29 @@ def destination(result: VerificationResult) -> str:
     return f"{url}{'&' if '?' in url else '?'}{query}"
 
 
+def resolve_outcome(value: str) -> str | None:
+    """``value`` as a URL: a URL name that reverses without arguments, a path (``/…``) or an
+    ``http(s)://`` URL; ``None`` for anything else, which no redirect could follow
+    (``"store:order.status"`` that does not reverse reads as a URL of scheme ``store``)."""
+    try:
+        return reverse(value)
+    except NoReverseMatch:
+        pass
+    parts = urlsplit(value)
+    if value.startswith("/") or (parts.scheme in ("http", "https") and parts.netloc):
+        return value
+    return None
+
+
 def outcome_url(name: str, value: str) -> str:
-    """``value`` (a URL or a URL name) as a URL. A name that does not reverse (check
-    ``accepton.E033`` says so at start-up) falls back to the package's own page, logged as an
-    error: the customer has just paid, and must not get a server error for a setting."""
-    try:
-        return resolve_url(value)
-    except NoReverseMatch:
-        logger.error(
-            "ACCEPTON['%s'] %r does not reverse: the package's own page is used", name, value
-        )
-    try:
-        return resolve_url(DEFAULTS[name])
-    except NoReverseMatch:
-        return "/"
+    """``value`` as a URL (:func:`resolve_outcome`). One that is none (check ``accepton.W002``
+    says so at start-up) falls back to the package's own page, logged as an error: the
+    customer has just paid, and must not get a server error for a setting."""
+    url = resolve_outcome(value)
+    if url is not None:
+        return url
+    logger.error("ACCEPTON['%s'] %r is no URL: the package's own page is used", name, value)
+    return resolve_outcome(DEFAULTS[name]) or "/"
 
 
 def outcome_ids(query: QueryDict) -> tuple[str, str]:

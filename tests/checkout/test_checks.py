@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from django.template import Template
 
 from django_accepton.checks import check_settings
 
@@ -24,6 +25,14 @@ def test_embedded_sandbox_needs_nothing_else(settings):
 def test_the_embedded_sandbox_is_refused_outside_debug(settings, monkeypatch):
     settings.DEBUG = False
     monkeypatch.delattr(mail, "outbox")  # a server's process, not a test run
+    assert ids(settings, {"ENVIRONMENT": "sandbox"}) == ["accepton.E031"]
+
+
+def test_a_locmem_mail_outbox_alone_is_not_a_test_run(settings, monkeypatch):
+    # The locmem backend makes mail.outbox in any process that sends mail with it.
+    settings.DEBUG = False
+    monkeypatch.setattr(Template, "_render", lambda self, context: self.nodelist.render(context))
+    assert mail.outbox is not None
     assert ids(settings, {"ENVIRONMENT": "sandbox"}) == ["accepton.E031"]
 
 

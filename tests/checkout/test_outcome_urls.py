@@ -22,9 +22,11 @@ PRODUCT = {"amount": 1200, "currency": "usd", "description": "Order 5005"}
 @pytest.mark.parametrize(
     ("name", "value", "expected"),
     [
-        ("SUCCESS_URL", "shop:nope", ["accepton.E033"]),
-        ("FAILURE_URL", "accepton:nope", ["accepton.E033"]),
-        ("PENDING_URL", "nowhere", ["accepton.E033"]),
+        ("SUCCESS_URL", "shop:nope", ["accepton.W002"]),
+        ("FAILURE_URL", "accepton:nope", ["accepton.W002"]),
+        ("PENDING_URL", "nowhere", ["accepton.W002"]),
+        ("SUCCESS_URL", "store:order.status", ["accepton.W002"]),  # not a URL of scheme store
+        ("SUCCESS_URL", "order/done", ["accepton.W002"]),
         ("SUCCESS_URL", "/orders/done/", []),
         ("SUCCESS_URL", "https://shop.example/done", []),
         ("SUCCESS_URL", "accepton:success", []),
@@ -38,10 +40,17 @@ def test_an_outcome_setting_is_a_url_or_a_name_that_reverses(
     assert [message.id for message in check_outcome_urls()] == expected
 
 
-def test_a_success_url_that_does_not_reverse_sends_the_paying_customer_to_the_packages_page(
-    accepton, client, settings, caplog
+def test_without_a_root_urlconf_there_is_nothing_to_check(accepton, settings):
+    del settings.ROOT_URLCONF  # a worker's or a script's settings
+
+    assert check_outcome_urls() == []
+
+
+@pytest.mark.parametrize("value", ["shop:nope", "store:order.status"])
+def test_a_success_url_that_is_no_url_sends_the_paying_customer_to_the_packages_page(
+    accepton, client, settings, caplog, value
 ):
-    settings.ACCEPTON = {**settings.ACCEPTON, "SUCCESS_URL": "shop:nope"}
+    settings.ACCEPTON = {**settings.ACCEPTON, "SUCCESS_URL": value}
     token_id = token_in(render_form(PRODUCT))
     charge = pay(accepton, token_id).json()
 
@@ -53,4 +62,4 @@ def test_a_success_url_that_does_not_reverse_sends_the_paying_customer_to_the_pa
     assert answer.status_code == 302
     assert answer["Location"].startswith(reverse("accepton:success") + "?")
     assert Charge.objects.get(pk=charge["id"]).verification == Verification.VERIFIED
-    assert "ACCEPTON['SUCCESS_URL'] 'shop:nope' does not reverse" in caplog.text
+    assert f"ACCEPTON['SUCCESS_URL'] {value!r} is no URL" in caplog.text
