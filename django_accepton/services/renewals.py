@@ -38,7 +38,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, models, transaction
 from django.db.models import Q
 
 from django_accepton import signals
@@ -46,6 +46,7 @@ from django_accepton.client.resources import PAID_STATUSES
 from django_accepton.models import Charge, Plan, Subscription, Verification
 from django_accepton.services.changes import announce
 from django_accepton.services.recurring import BILLED_WITHIN
+from django_accepton.services.upsert import WRITTEN_ON
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,21 @@ logger = logging.getLogger(__name__)
 # recently, changed or not: a charge sync that died between writing a page and linking it
 # leaves the link to it.
 RELINK_WITHIN = timedelta(days=2)
+
+
+# Where the syncs write (upsert.WRITTEN_ON), whatever a router says of reads: a page's rows are
+# linked right after it commits, and a replica may not show them yet (a link missed then is
+# missed for good: the next sync finds the charge unchanged).
+def _charges() -> models.Manager[Charge]:
+    return Charge.objects.db_manager(WRITTEN_ON)
+
+
+def _subscriptions() -> models.Manager[Subscription]:
+    return Subscription.objects.db_manager(WRITTEN_ON)
+
+
+def _plans() -> models.Manager[Plan]:
+    return Plan.objects.db_manager(WRITTEN_ON)
 
 
 def link_renewals(environment: str, charge_ids: Iterable[str], *, source: str = "sync") -> int:
@@ -66,13 +82,13 @@ def link_renewals(environment: str, charge_ids: Iterable[str], *, source: str = 
     if not ids:
         return 0
     plans: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for pk, name, currency in Plan.objects.filter(environment=environment).values_list(
-        "pk", "name", "currency"
+    for pk, name, currency in (
+        _plans().filter(environment=environment).values_list("pk", "name", "currency")
     ):
         plans[(name, currency)].append(pk)
     if not plans:
         return 0
-    rows = Charge.objects.filter(
+    rows = _charges().filter(
         pk__in=ids,
         environment=environment,
         verification=Verification.UNCLAIMED,
@@ -99,14 +115,16 @@ def _link(charge: Charge, plan_ids: list[str], source: str) -> int:
         found = _renewed(charge, plan_ids, _email(charge))
         if found is None:
             return 0
-        subscription = Subscription.objects.select_for_update().get(pk=found.pk)
+        subscription = _subscriptions().select_for_update().get(pk=found.pk)
         assert charge.created is not None
         if subscription.last_billed_at is None or _explained(
             subscription, abs(subscription.last_billed_at - charge.created)
         ):
             return 0
-        updated = Charge.objects.filter(pk=charge.pk, verification=Verification.UNCLAIMED).update(
-            verification=Verification.RENEWAL, renewal_of=subscription
+        updated = (
+            _charges()
+            .filter(pk=charge.pk, verification=Verification.UNCLAIMED)
+            .update(verification=Verification.RENEWAL, renewal_of=subscription)
         )
         if not updated:
             return 0
@@ -131,12 +149,16 @@ def link_billed(environment: str, billed: Iterable[datetime]) -> int:
     near = Q()
     for moment in moments:
         near |= Q(created__gte=moment - BILLED_WITHIN, created__lte=moment + BILLED_WITHIN)
-    candidates = Charge.objects.filter(
-        near,
-        environment=environment,
-        verification=Verification.UNCLAIMED,
-        token__isnull=True,
-    ).values_list("pk", flat=True)
+    candidates = (
+        _charges()
+        .filter(
+            near,
+            environment=environment,
+            verification=Verification.UNCLAIMED,
+            token__isnull=True,
+        )
+        .values_list("pk", flat=True)
+    )
     return link_renewals(environment, list(candidates))
 
 
@@ -147,7 +169,8 @@ def _explained(subscription: Subscription, apart: timedelta) -> bool:
     moment = subscription.last_billed_at
     assert moment is not None
     return (
-        Charge.objects.filter(Q(subscription=subscription) | Q(renewal_of=subscription))
+        _charges()
+        .filter(Q(subscription=subscription) | Q(renewal_of=subscription))
         .filter(created__gte=moment - apart, created__lte=moment + apart)
         .exists()
     )
@@ -166,7 +189,7 @@ def _renewed(charge: Charge, plan_ids: list[str], email: str) -> Subscription | 
     subscription billed near the charge competes, linked or not: a billing of a subscription
     whose first payment is not here is no other's renewal."""
     assert charge.created is not None
-    near = Subscription.objects.filter(
+    near = _subscriptions().filter(
         environment=charge.environment,
         plan_id__in=plan_ids,
         last_billed_at__gte=charge.created - BILLED_WITHIN,
@@ -184,7 +207,7 @@ def _renewed(charge: Charge, plan_ids: list[str], email: str) -> Subscription | 
             logger.info("Charge %s may renew several subscriptions; it stays unclaimed.", charge.pk)
         return None
     subscription: Subscription = apart[0][2]
-    first = Charge.objects.filter(subscription=subscription).values_list("pk", "created").first()
+    first = _charges().filter(subscription=subscription).values_list("pk", "created").first()
     if first is None or first[0] == charge.pk or first[1] is None or first[1] >= charge.created:
         return None  # not started here, or this charge is its start
     return subscription  # whether a linked charge explains the billing: _link, under its lock

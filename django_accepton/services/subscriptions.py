@@ -35,6 +35,7 @@ from django_accepton.services.changes import announce
 from django_accepton.services.cleaning import clean_row
 from django_accepton.services.environments import require_current_environment
 from django_accepton.services.mirroring import copy_mirrored, write_mirror
+from django_accepton.services.upsert import WRITTEN_ON
 
 MIRRORED_FIELDS = ("plan", "active", "email", "last_billed_at", "created", "raw", "synced_at")
 
@@ -90,7 +91,7 @@ def write_subscription(remote: RemoteSubscription) -> tuple[Subscription, bool]:
     return write_mirror(row, unique_fields=("id",), update_fields=("environment", *MIRRORED_FIELDS))
 
 
-def inserted_by(written: Mapping[str, Subscription], *, using: str = "default") -> set[str]:
+def inserted_by(written: Mapping[str, Subscription], *, using: str = WRITTEN_ON) -> set[str]:
     """Of ``written`` (key → row as a sync page just upserted it on ``using``, in the caller's
     transaction), the keys whose rows that upsert inserted: they hold its ``insert_token``.
     Read where the page wrote, whatever a router says of reads: a replica would not see them."""

@@ -848,8 +848,8 @@ def _announce(
     }
     others = {key for name, key, _ in events if key not in by_key}
     if others:
-        # Where the page wrote (upsert's default), whatever a router says of reads.
-        rows = spec.model._default_manager.db_manager("default").filter(
+        # Where the page wrote, whatever a router says of reads.
+        rows = spec.model._default_manager.db_manager(upsert.WRITTEN_ON).filter(
             **{f"{spec.key_field}__in": others}
         )
         if spec.key_field != "id":

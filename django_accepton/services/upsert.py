@@ -42,7 +42,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import connections, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.utils import timezone
 
 try:
@@ -52,6 +52,11 @@ except ImportError:  # SQLite only, or psycopg 2
 # PostgreSQL's protocol carries at most 65,535 parameters in one statement.
 MAX_PARAMETERS = 60_000
 
+#: The database a sync page is written on, and where what it wrote is read back (its
+#: announcements, its renewal links), whatever a router says of reads: a replica would not
+#: show a page's rows yet.
+WRITTEN_ON = DEFAULT_DB_ALIAS
+
 
 def upsert(
     model: type[models.Model],
@@ -59,7 +64,7 @@ def upsert(
     *,
     unique_fields: Sequence[str],
     update_fields: Sequence[str],
-    using: str = "default",
+    using: str = WRITTEN_ON,
 ) -> None:
     """Insert ``rows`` (unsaved instances of ``model``), or overwrite ``update_fields`` of the
     row that has the same ``unique_fields``, in as few statements as the backend allows."""
@@ -97,7 +102,7 @@ def portable_upsert(
     *,
     unique_fields: Sequence[str],
     update_fields: Sequence[str],
-    using: str = "default",
+    using: str = WRITTEN_ON,
 ) -> None:
     """The same write through the ORM's ``bulk_create``: every backend Django supports."""
     model._default_manager.db_manager(using).bulk_create(
@@ -115,7 +120,7 @@ def read_rows(
     fields: Sequence[str],
     *,
     environment: str | None = None,
-    using: str = "default",
+    using: str = WRITTEN_ON,
 ) -> list[tuple[Any, ...]]:
     """``(key, *fields)`` of the rows of ``model`` whose ``key_field`` is one of ``keys`` (and
     whose ``environment`` is ``environment``, when given), as ``values_list`` returns them."""

@@ -151,11 +151,11 @@ def test_a_subscription_mirrored_by_the_service_is_announced_by_it_once(accepton
 
 
 class ReadsElsewhere:
-    """A router sending reads of the mirror's subscriptions to a replica (here: one that does
-    not exist, so that a read sent there fails loudly)."""
+    """A router sending reads of the mirror's subscriptions and charges to a replica (here: one
+    that does not exist, so that a read sent there fails loudly)."""
 
     def db_for_read(self, model: Any, **hints: Any) -> str | None:
-        return "replica" if model is Subscription else None
+        return "replica" if model in (Subscription, Charge) else None
 
 
 def test_a_sync_page_tells_what_it_inserted_where_it_wrote_it(accepton, heard, settings):
@@ -167,6 +167,24 @@ def test_a_sync_page_tells_what_it_inserted_where_it_wrote_it(accepton, heard, s
 
     assert (result.created, result.failed) == (1, 0)
     assert heard == [("subscription_created", created["id"], "sync")]
+
+
+def test_the_syncs_link_a_renewal_where_they_wrote_it(accepton, heard, settings):
+    plan = create_plan("Ink club", 1500, "usd", "month")
+    charge_id, token_id = subscribe(accepton, plan, "ann@example.com")
+    assert verify_charge(charge_id, token_id).ok
+    subscription = Subscription.objects.get()
+    time.sleep(0.01)  # the sandbox dates to the millisecond
+    renewal = accepton.state.bill_subscription(subscription.pk)["charge"]["id"]
+    settings.DATABASE_ROUTERS = [f"{__name__}.ReadsElsewhere"]
+
+    subscriptions = sync_subscriptions()
+    charges = sync_charges(full=True)
+
+    settings.DATABASE_ROUTERS = []
+    assert (subscriptions.failed, charges.failed) == (0, 0)
+    assert Charge.objects.get(pk=renewal).renewal_of_id == subscription.pk
+    assert heard[-1] == ("subscription_renewed", subscription.pk, "sync")
 
 
 def test_a_first_payment_and_a_cancellation_through_the_package_are_not_announced_again(
