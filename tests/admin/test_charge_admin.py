@@ -14,7 +14,7 @@ from django_accepton.services.sync import sync_charges
 from django_accepton.services.tokens import mint_token
 from django_accepton.services.verification import verify_charge
 from tests.admin.conftest import messages_of, refund_through_button
-from tests.mirror.helpers import fault, pay_token, verified_charge
+from tests.mirror.helpers import fault, pay_token, refunds_announced, verified_charge
 
 pytestmark = pytest.mark.django_db
 
@@ -377,26 +377,17 @@ def unknown_refund(accepton, amount: int = 1000):
 def test_a_refund_of_unknown_outcome_is_settled_by_hand_from_what_the_dashboard_shows(
     accepton, staff_client, seen, django_capture_on_commit_callbacks
 ):
-    from django_accepton.signals import charge_refunded
-
     charge, request = unknown_refund(accepton)
     refunder = staff_client("view_refundrequest", "refund_charge")
     action = "settle_refunded" if seen == "refunded" else "settle_not_refunded"
     selection = {"action": action, "_selected_action": [request.pk]}
-    announced: list[tuple[int, bool, str]] = []
-    charge_refunded.connect(
-        lambda sender, amount, full, source, **kw: announced.append((amount, full, source)),
-        weak=False,
-        dispatch_uid="by-hand",
-    )
-    try:
+    with refunds_announced() as heard:
         confirm = refunder.post(REQUESTS, selection)
         assert confirm.status_code == 200
         assert f"{request.pk}: {charge.pk}, $10.00" in confirm.content.decode()
         with django_capture_on_commit_callbacks(execute=True):
             done = refunder.post(REQUESTS, {**selection, "confirmed": "yes"})
-    finally:
-        charge_refunded.disconnect(dispatch_uid="by-hand")
+    announced = [(a["amount"], a["full"], a["source"]) for a in heard]
 
     assert done.status_code == 302
     request.refresh_from_db()

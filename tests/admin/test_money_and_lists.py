@@ -222,26 +222,18 @@ def test_exporting_needs_the_view_permission(staff_client):
 def test_resync_selected_reads_the_rows_from_acceptOn_and_announces_once(
     superuser_client, accepton
 ):
-    from django_accepton import signals
-    from tests.mirror.helpers import verified_charge
+    from tests.mirror.helpers import refunds_announced, verified_charge
 
     sold = verified_charge(accepton, 3000, order="11")
     accepton.state.create_refund(sold.pk, 3000)  # in AcceptOn's dashboard
-    heard: list[str] = []
-
-    def receive(sender, charge, **kwargs) -> None:
-        heard.append(charge.pk)
-
-    signals.charge_refunded.connect(receive, weak=False, dispatch_uid="resync-heard")
-    try:
+    with refunds_announced() as announced:
         for _ in range(2):
             answer = superuser_client.post(
                 CHARGES,
                 {"action": "resync_selected", "_selected_action": [sold.pk]},
                 follow=True,
             )
-    finally:
-        signals.charge_refunded.disconnect(dispatch_uid="resync-heard")
+    heard = [a["charge"].pk for a in announced]
 
     assert Charge.objects.get(pk=sold.pk).refunded
     assert heard == [sold.pk]  # the second re-sync finds nothing new

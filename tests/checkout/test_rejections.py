@@ -8,6 +8,7 @@ from django_accepton.models import Charge, TransactionToken, Verification
 from django_accepton.services.verification import Reason, reverify_pending_charges, verify_charge
 from tests.checkout.conftest import control, pay, render_form, token_in
 from tests.dialects import Dialect
+from tests.mirror.helpers import refunds_announced
 
 # Money paths: run against every sandbox dialect (docs/api-calls.md).
 pytestmark = [pytest.mark.django_db, pytest.mark.accepton_dialects]
@@ -308,17 +309,12 @@ def test_a_held_claims_look_does_not_undo_a_refund_the_sync_saw(
 
     from django_accepton.api import get_client
     from django_accepton.services.sync import sync_charges
-    from django_accepton.signals import charge_refunded
 
     token_id = token_in(render_form(PRODUCT))
     control(accepton, "charge_overrides", {"status": "pending"})
     charge_id = pay(accepton, token_id).json()["id"]
     assert verify_charge(charge_id, token_id).reason is Reason.STATUS_UNCONFIRMED
-    announced: list[str] = []
-    charge_refunded.connect(
-        lambda sender, charge, **kw: announced.append(charge.pk), weak=False, dispatch_uid="held"
-    )
-    try:
+    with refunds_announced() as heard:
         client = get_client()
         older = client.charges.retrieve(charge_id)
         accepton.state.create_refund(charge_id, PRODUCT["amount"])
@@ -329,8 +325,7 @@ def test_a_held_claims_look_does_not_undo_a_refund_the_sync_saw(
         kept = Charge.objects.get(pk=charge_id).refunded
         with django_capture_on_commit_callbacks(execute=True):
             sync_charges()
-    finally:
-        charge_refunded.disconnect(dispatch_uid="held")
+    announced = [a["charge"].pk for a in heard]
 
     assert look.reason is Reason.STATUS_UNCONFIRMED
     assert kept is True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import requests
@@ -10,6 +12,7 @@ from django_accepton.models import Charge
 from django_accepton.sandbox import SandboxServer
 from django_accepton.services.tokens import mint_token
 from django_accepton.services.verification import Reason, verify_charge
+from django_accepton.signals import charge_refunded
 
 
 def pay_token(sandbox: SandboxServer, token_id: str) -> dict[str, Any]:
@@ -45,3 +48,19 @@ def recurring(sandbox: SandboxServer, resource: str) -> str:
     finds it): ``/v1/recurring/…`` unless the dialect serves only ``/v1/…``."""
     plain = sandbox.state.dialect.recurring_paths == "plain"
     return f"/v1/{resource}" if plain else f"/v1/recurring/{resource}"
+
+
+@contextmanager
+def refunds_announced() -> Iterator[list[dict[str, Any]]]:
+    """The arguments (``charge``, ``amount``, ``full``, ``source``) of every ``charge_refunded``
+    sent inside the block, in order."""
+    heard: list[dict[str, Any]] = []
+
+    def receive(sender: Any, **kwargs: Any) -> None:
+        heard.append(kwargs)
+
+    charge_refunded.connect(receive, weak=False, dispatch_uid="refunds-announced")
+    try:
+        yield heard
+    finally:
+        charge_refunded.disconnect(dispatch_uid="refunds-announced")

@@ -79,15 +79,21 @@ def subscribe(sandbox: Any, plan: Any, email: str) -> tuple[str, str]:
     return charge["id"], token_id
 
 
-def test_a_subscription_found_renewed_and_cancelled_by_the_sync_is_announced_once_each(
-    accepton, heard
-):
+def subscribed_and_renewed(sandbox: Any) -> tuple[Subscription, str]:
+    """A subscription started through the checkout, and the id of the renewal charge AcceptOn
+    then made for it (not synced yet)."""
     plan = create_plan("Ink club", 1500, "usd", "month")
-    charge_id, token_id = subscribe(accepton, plan, "ann@example.com")
+    charge_id, token_id = subscribe(sandbox, plan, "ann@example.com")
     assert verify_charge(charge_id, token_id).ok
     subscription = Subscription.objects.get()
     time.sleep(0.01)  # the sandbox dates to the millisecond
-    renewal = accepton.state.bill_subscription(subscription.pk)["charge"]["id"]
+    return subscription, sandbox.state.bill_subscription(subscription.pk)["charge"]["id"]
+
+
+def test_a_subscription_found_renewed_and_cancelled_by_the_sync_is_announced_once_each(
+    accepton, heard
+):
+    subscription, renewal = subscribed_and_renewed(accepton)
     sync_subscriptions()
     sync_charges(full=True)
     accepton.state.cancel_subscription(subscription.pk)  # in AcceptOn's dashboard
@@ -170,12 +176,7 @@ def test_a_sync_page_tells_what_it_inserted_where_it_wrote_it(accepton, heard, s
 
 
 def test_the_syncs_link_a_renewal_where_they_wrote_it(accepton, heard, settings):
-    plan = create_plan("Ink club", 1500, "usd", "month")
-    charge_id, token_id = subscribe(accepton, plan, "ann@example.com")
-    assert verify_charge(charge_id, token_id).ok
-    subscription = Subscription.objects.get()
-    time.sleep(0.01)  # the sandbox dates to the millisecond
-    renewal = accepton.state.bill_subscription(subscription.pk)["charge"]["id"]
+    subscription, renewal = subscribed_and_renewed(accepton)
     settings.DATABASE_ROUTERS = [f"{__name__}.ReadsElsewhere"]
 
     subscriptions = sync_subscriptions()

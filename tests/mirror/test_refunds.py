@@ -17,7 +17,7 @@ from django_accepton.services.refunds import (
     refund,
 )
 from django_accepton.services.sync import sync_charges
-from tests.mirror.helpers import api_calls, fault, verified_charge
+from tests.mirror.helpers import api_calls, fault, refunds_announced, verified_charge
 
 # Money paths: run against every sandbox dialect (docs/api-calls.md).
 pytestmark = [pytest.mark.django_db, pytest.mark.accepton_dialects]
@@ -64,7 +64,6 @@ def test_a_refund_id_acceptOn_answers_twice_still_records_the_money(
     from dataclasses import replace
 
     from django_accepton.api import get_client
-    from django_accepton.signals import charge_refunded
 
     service = type(get_client().refunds)
     real = service.create
@@ -74,19 +73,12 @@ def test_a_refund_id_acceptOn_answers_twice_still_records_the_money(
         return replace(answered, id="ref_123", raw={**answered.raw, "id": "ref_123"})
 
     monkeypatch.setattr(service, "create", same_id)
-    announced: list[tuple[int, bool]] = []
-    charge_refunded.connect(
-        lambda sender, amount, full, **kw: announced.append((amount, full)),
-        weak=False,
-        dispatch_uid="same-id",
-    )
-    try:
+    with refunds_announced() as heard:
         charge = verified_charge(accepton, 5000)
         with django_capture_on_commit_callbacks(execute=True):
             first = refund(charge, 2000)
             second = refund(charge, 3000)
-    finally:
-        charge_refunded.disconnect(dispatch_uid="same-id")
+    announced = [(a["amount"], a["full"]) for a in heard]
 
     assert first.state == second.state == RefundState.SUCCEEDED
     assert sorted(Refund.objects.values_list("amount", flat=True)) == [2000, 3000]
@@ -143,7 +135,6 @@ def test_a_refund_settled_by_hand_counts_toward_the_whole_charge(
     """What the package returned is every succeeded request, with or without a Refund row
     (one settled by hand has none): the refund of the rest is announced as full."""
     from django_accepton.services.refunds import settle_by_hand
-    from django_accepton.signals import charge_refunded
 
     charge = verified_charge(accepton, 5000)
     fault(accepton, status=503, path_prefix="/v1/refunds", count=3)
@@ -151,15 +142,9 @@ def test_a_refund_settled_by_hand_counts_toward_the_whole_charge(
         refund(charge, 1000)
     accepton.state.clear_faults()
     settle_by_hand(RefundRequest.objects.get(), refunded=True)
-    announced: list[Any] = []
-    charge_refunded.connect(
-        lambda sender, full, **kw: announced.append(full), weak=False, dispatch_uid="by-hand-rest"
-    )
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            refund(charge, 4000)
-    finally:
-        charge_refunded.disconnect(dispatch_uid="by-hand-rest")
+    with refunds_announced() as heard, django_capture_on_commit_callbacks(execute=True):
+        refund(charge, 4000)
+    announced = [a["full"] for a in heard]
 
     assert announced == [True]
     charge.refresh_from_db()
@@ -169,21 +154,15 @@ def test_a_refund_settled_by_hand_counts_toward_the_whole_charge(
 def test_a_partial_refund_is_never_announced_as_full(accepton, django_capture_on_commit_callbacks):
     """Whichever way AcceptOn's flag reads (on after any refund, or once all of it went back),
     ``full`` says what this store's own refunds returned."""
-    from django_accepton.signals import charge_refunded
 
-    announced: list[bool] = []
-    charge_refunded.connect(
-        lambda sender, full, **kw: announced.append(full), weak=False, dispatch_uid="partial"
-    )
-    try:
+    with refunds_announced() as heard:
         charge = verified_charge(accepton, 5000)
         with django_capture_on_commit_callbacks(execute=True):
             refund(charge, 2000)
             Charge.objects.filter(pk=charge.pk).update(refunded=True)  # the flag, read "any"
             refund(charge, 1000)
             refund(charge, 2000)
-    finally:
-        charge_refunded.disconnect(dispatch_uid="partial")
+    announced = [a["full"] for a in heard]
 
     assert announced == [False, False, True]
 
@@ -273,7 +252,6 @@ def test_a_503_leaves_a_partial_refund_unknown_and_reserved_for_a_human(
 ):
     # Whether a 503 came before or after the refund was processed is undocumented; a partial
     # refund cannot be told from the charge's refunded flag either.
-    from django_accepton.signals import charge_refunded
 
     charge = verified_charge(accepton, 5000)
     fault(accepton, status=503, path_prefix="/v1/refunds", count=3)
@@ -287,19 +265,12 @@ def test_a_503_leaves_a_partial_refund_unknown_and_reserved_for_a_human(
     request = RefundRequest.objects.get()
     assert request.state == RefundState.UNKNOWN
 
-    announced: list[tuple[Any, Any, str]] = []
-    charge_refunded.connect(
-        lambda sender, amount, full, source, **kw: announced.append((amount, full, source)),
-        weak=False,
-        dispatch_uid="unknown-partial",
-    )
-    try:
+    with refunds_announced() as heard:
         with django_capture_on_commit_callbacks(execute=True):
             result = reconcile_refunds(older_than=0)
         with django_capture_on_commit_callbacks(execute=True):
             sync_charges(full=True)
-    finally:
-        charge_refunded.disconnect(dispatch_uid="unknown-partial")
+    announced = [(a["amount"], a["full"], a["source"]) for a in heard]
 
     assert (result.succeeded, result.released, result.still_unknown) == (0, 0, 1)
     request.refresh_from_db()

@@ -92,10 +92,10 @@ def test_client_that_times_out_on_a_delay_still_changed_state(accepton_sandbox):
     api.control("faults", {"delay": 0.5, "path_prefix": "/v1/refunds"})
 
     with pytest.raises(requests.ReadTimeout):
-        requests.post(
-            f"{accepton_sandbox.url}/v1/refunds",
+        # The API's session (its key), with a read timeout shorter than the delay.
+        api.session.post(
+            f"{api.url}/v1/refunds",
             data={"charge_id": charge["id"], "amount": 100},
-            headers={"Authorization": f"Bearer {accepton_sandbox.secret_key}"},
             timeout=(TIMEOUT, 0.1),
         )
 
@@ -113,11 +113,7 @@ def test_a_request_a_delay_outlasts_a_reset_leaves_the_new_state_alone(accepton_
     api.control("faults", {"delay": 0.5, "path_prefix": "/v1/charges/"})
 
     with pytest.raises(requests.ReadTimeout):
-        requests.get(
-            f"{accepton_sandbox.url}/v1/charges/{charge['id']}",
-            headers={"Authorization": f"Bearer {accepton_sandbox.secret_key}"},
-            timeout=(TIMEOUT, 0.1),
-        )
+        api.session.get(f"{api.url}/v1/charges/{charge['id']}", timeout=(TIMEOUT, 0.1))
     accepton_sandbox.state.reset()
     time.sleep(0.8)  # the delayed request wakes up and finishes meanwhile
 
